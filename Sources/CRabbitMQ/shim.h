@@ -33,6 +33,7 @@ static const amqp_method_number_t TALLY_AMQP_BASIC_ACK_METHOD = AMQP_BASIC_ACK_M
 static const amqp_method_number_t TALLY_AMQP_BASIC_NACK_METHOD = AMQP_BASIC_NACK_METHOD;
 static const amqp_method_number_t TALLY_AMQP_BASIC_RETURN_METHOD = AMQP_BASIC_RETURN_METHOD;
 static const amqp_method_number_t TALLY_AMQP_BASIC_CANCEL_METHOD = AMQP_BASIC_CANCEL_METHOD;
+static const amqp_method_number_t TALLY_AMQP_BASIC_CANCEL_OK_METHOD = AMQP_BASIC_CANCEL_OK_METHOD;
 static const amqp_method_number_t TALLY_AMQP_BASIC_GET_OK_METHOD = AMQP_BASIC_GET_OK_METHOD;
 static const amqp_method_number_t TALLY_AMQP_BASIC_GET_EMPTY_METHOD = AMQP_BASIC_GET_EMPTY_METHOD;
 static const amqp_method_number_t TALLY_AMQP_CHANNEL_CLOSE_METHOD = AMQP_CHANNEL_CLOSE_METHOD;
