@@ -25,9 +25,9 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         /// The broker refused access: an unknown virtual host or missing permission
         /// (530 NOT_ALLOWED, or 403 ACCESS_REFUSED after login).
         case accessRefused
-        /// The broker closed the channel (`replyCode` says why, for example 404 or 406).
+        /// The broker closed the channel (`replyCode` gives the reason, for example 404 or 406).
         case channelClosed
-        /// The broker closed the connection (`replyCode` says why, for example 320), the
+        /// The broker closed the connection (`replyCode` gives the reason, for example 320), the
         /// socket reached end of file, or the connection was closed by this client.
         case connectionClosed
         /// No frame, heartbeats included, arrived from the broker for two heartbeat intervals.
@@ -101,9 +101,6 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
             let preposition = Self.preposition(for: operation)
             text += preposition == "to" ? " to \(object)" : " \(preposition) '\(object)'"
         }
-        if let channel, channel != 0 {
-            text += " (channel \(channel))"
-        }
         text += " failed: " + reason
         return text
     }
@@ -112,7 +109,8 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         var parts: [String] = []
         switch kind {
         case .channelClosed where replyCode != nil:
-            parts.append("channel closed by the broker with \(replyCode!) \(replyText ?? "")")
+            let subject = channel.map { "channel \($0)" } ?? "channel"
+            parts.append("\(subject) closed by the broker with \(replyCode!) \(replyText ?? "")")
         case .connectionClosed where replyCode != nil,
             .authenticationFailed where replyCode != nil,
             .accessRefused where replyCode != nil:
