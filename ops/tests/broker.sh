@@ -137,11 +137,15 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 started_at=$SECONDS
 other_port="${TALLY_TEST_BROKER_PORT:-}"
 if [[ $other_port == "$PORT" ]]; then
-    other_port=""
+    printf 'Error: port %s is also the test suite broker port; set TALLY_BROKER_SH_PORT to another port\n' "$PORT" >&2
+    trap - EXIT
+    exit 1
 fi
 
 # A node left over from an aborted run of this script.
