@@ -23,7 +23,7 @@ pass() {
     printf 'ok     %s\n' "$1"
 }
 
-# Records a failed check; the remaining arguments are details to print.
+# Records a failed check and prints the remaining arguments as details.
 fail() {
     failed=$((failed + 1))
     printf 'FAILED %s\n' "$1"
@@ -33,7 +33,7 @@ fail() {
     fi
 }
 
-# Checks that the last run exited with code $2; $1 names the check.
+# Checks that the last run exited with code $2. $1 names the check.
 expect_status() {
     if ((last_status == $2)); then
         pass "$1"
@@ -84,7 +84,7 @@ expect_loopback_only() {
     fi
 }
 
-# Checks that nothing listens on TCP port $2; $1 names the check.
+# Checks that nothing listens on TCP port $2. $1 names the check.
 expect_port_closed() {
     local listeners
 
@@ -148,7 +148,7 @@ if [[ $other_port == "$PORT" ]]; then
     exit 1
 fi
 
-# A node left over from an aborted run of this script.
+# Stop a node left over from an aborted run of this script.
 "$BROKER" stop --port "$PORT" --quiet
 
 # --- Arguments ---------------------------------------------------------------
