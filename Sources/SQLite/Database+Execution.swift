@@ -55,7 +55,7 @@ extension Database {
     /// Runs one statement with arguments bound to its `?` parameters, in order.
     ///
     /// - Throws: `SQLiteError`; `SQLITE_MISUSE` when the argument count differs from the
-    ///   parameter count or `sql` holds more than one statement.
+    ///   parameter count or `sql` contains more than one statement.
     public func execute(_ sql: String, _ arguments: any SQLiteValueConvertible...) throws {
         try execute(sql, arguments: arguments)
     }
@@ -134,8 +134,8 @@ extension Database {
     /// Binds `arguments` to a prepared statement for `sql`, calls `body`, then resets the
     /// statement and clears its bindings, also when `body` throws.
     ///
-    /// The statement comes from the cache unless the cached one is in use by an enclosing call;
-    /// then a fresh statement serves this call and is finalized at its end.
+    /// The statement comes from the cache. When an enclosing call is using the cached one, a
+    /// fresh statement serves this call and is finalized at its end.
     func withStatement<Result>(
         _ sql: String, arguments: [any SQLiteValueConvertible], _ body: (Statement) throws -> Result
     ) throws -> Result {

@@ -31,51 +31,74 @@ extension Database {
     /// what the file contains.
     ///
     /// The copy is consistent: when another connection writes to the source between steps,
-    /// SQLite restarts the copy. Each step copies `pagesPerStep` pages under a read lock; -1
-    /// copies everything in one step. A step that finds the source or destination locked is
+    /// SQLite restarts the copy. Each step copies `pagesPerStep` pages under a read lock, and -1
+    /// copies everything in one step. After three restarts the rest is copied in one step, so
+    /// that a steady stream of writes cannot keep the copy from finishing. In WAL mode that
+    /// step does not block writers. A step that finds the source or destination locked is
     /// retried every few milliseconds, up to the busy timeout in total.
     ///
-    /// NOTE: with a source larger than `pagesPerStep` pages and writes arriving faster than
-    /// the copy steps, the copy restarts until the busy timeout runs out. Pass -1 to copy in
-    /// one step; in WAL mode writers are not blocked meanwhile.
+    /// The copy is a complete database file. It keeps the source's journal mode, which SQLite
+    /// stores in the file header.
     ///
     /// - Throws: `SQLiteError` with the destination path; `SQLITE_MISUSE` when the destination
     ///   is this database's own path.
     public func backup(to destinationPath: String, pagesPerStep: Int32 = 256) throws {
+        _ = try copy(to: destinationPath, pagesPerStep: pagesPerStep)
+    }
+
+    /// Performs `backup(to:pagesPerStep:)` and returns how many restarts it saw. Tests pass
+    /// `afterStep` to write between steps.
+    func copy(
+        to destinationPath: String, pagesPerStep: Int32, maximumRestarts: Int = 3, afterStep: () throws -> Void = {}
+    ) throws -> Int {
         let source = try openConnection()
         guard destinationPath != path else {
             throw SQLiteError.misuse("cannot back up a database onto itself", path: destinationPath)
         }
 
-        // The destination is a plain rollback-journal file, written by one connection that
-        // waits as long as this one for locks.
+        // The destination connection waits as long as this one for locks. Its journal mode
+        // matters only while copying, because the copied header sets the copy's mode.
         var destinationConfiguration = Configuration()
         destinationConfiguration.busyTimeout = configuration.busyTimeout
         destinationConfiguration.journalMode = .delete
         destinationConfiguration.statementCacheCapacity = 0
         let destination = try Database(path: destinationPath, configuration: destinationConfiguration)
         let destinationConnection = try destination.openConnection()
-
         let backup = try Backup(source: source, destination: destinationConnection, destinationPath: destinationPath)
-        let retryInterval: Int32 = 5
-        var waitedMilliseconds = 0.0
+
+        let retryMilliseconds: Int32 = 5
         let timeoutMilliseconds = configuration.busyTimeout / .milliseconds(1)
+        var waitedMilliseconds = 0.0
+        var restarts = 0
+        var previousRemaining = Int32.max
         while true {
-            let code = backup.step(pages: pagesPerStep)
-            let primaryCode = code & 0xff
+            let pages = restarts < maximumRestarts ? pagesPerStep : -1
+            let code = backup.step(pages: pages)
             if code == SQLITE_DONE {
                 break
             }
+
+            let primaryCode = code & 0xff
             if (primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED) && waitedMilliseconds < timeoutMilliseconds {
-                sqlite3_sleep(retryInterval)
-                waitedMilliseconds += Double(retryInterval)
+                sqlite3_sleep(retryMilliseconds)
+                waitedMilliseconds += Double(retryMilliseconds)
                 continue
             }
             try SQLiteError.check(code, connection: destinationConnection, sql: nil, path: destinationPath)
+
+            // A step without restart leaves fewer pages to copy. A restart starts again at the
+            // first page, so as many or more remain: more when the writes grew the file.
+            let remaining = backup.remainingPages
+            if remaining >= previousRemaining {
+                restarts += 1
+            }
+            previousRemaining = remaining
+            try afterStep()
         }
 
         try SQLiteError.check(backup.finish(), connection: destinationConnection, sql: nil, path: destinationPath)
         try destination.close()
+        return restarts
     }
 }
 
@@ -103,6 +126,14 @@ private final class Backup {
             return SQLITE_MISUSE
         }
         return sqlite3_backup_step(handle, pages)
+    }
+
+    /// The number of pages left to copy after the last step.
+    var remainingPages: Int32 {
+        guard let handle else {
+            return 0
+        }
+        return sqlite3_backup_remaining(handle)
     }
 
     /// Releases the operation and returns `SQLITE_OK`, or the error of a failed step. Calling

@@ -1,7 +1,7 @@
 import CSQLite
 
 extension Database {
-    /// How a transaction takes its locks.
+    /// The locking mode of a transaction, which decides when it takes the write lock.
     public enum TransactionKind: Sendable {
         /// Takes locks at the first read or write. In WAL mode a deferred transaction that
         /// reads and then writes can fail with `SQLITE_BUSY` without waiting, if another

@@ -20,9 +20,9 @@ public final class Database {
         /// file fails to open instead of being created.
         ///
         /// A read-only connection leaves the journal mode as the file has it. Reading a WAL
-        /// database needs its `-shm` file: SQLite creates it when the folder is writable, and
-        /// otherwise needs it to exist already (a writer has the database open). When neither
-        /// holds, opening throws `isCannotOpen` or `isReadOnly`.
+        /// database needs its `-shm` file. SQLite creates it when the folder is writable, and
+        /// otherwise it must exist already because a writer has the database open. When
+        /// neither is true, opening throws `isReadOnly` (`SQLITE_READONLY_DIRECTORY`).
         public var readOnly = false
 
         /// The journal mode set on open; ignored when `readOnly`. WAL mode lets readers run

@@ -39,8 +39,8 @@ public struct Migrator {
     /// processes migrating the same file apply each migration once.
     ///
     /// - Throws: `MigrationError.databaseIsNewer` when the database has a version newer than
-    ///   any registered; otherwise the error of the failing migration, whose changes are rolled
-    ///   back while earlier migrations stay applied.
+    ///   any registered. Otherwise the error of the failing migration: its changes are rolled
+    ///   back, and earlier migrations stay applied.
     public func migrate(_ database: Database) throws {
         let appliedVersion = try appliedVersion(database)
         try checkNotNewer(appliedVersion)

@@ -26,7 +26,7 @@ public struct SQLValueConversionError: Error, CustomStringConvertible, Sendable 
     /// The column name, or `#` and the index, when the value came from a row.
     public var column: String?
 
-    /// Why the conversion failed when the storage class fits, such as an integer out of range.
+    /// The reason for the failure when the storage class fits, such as an integer out of range.
     public var reason: String?
 
     /// Creates the error for `value`, keeping only its storage class.

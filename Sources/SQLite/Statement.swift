@@ -3,8 +3,8 @@ import CSQLite
 /// A prepared statement: owns one `sqlite3_stmt` and finalizes it on deinit.
 ///
 /// Only the `Database` that prepared it uses it, on that database's thread. A statement must be
-/// released before its connection closes; the database guarantees this by keeping statements
-/// in its cache or in the scope of one call.
+/// released before its connection closes. The database ensures this because it keeps
+/// statements only in its cache or for the length of one call.
 final class Statement {
     /// The statement text, as prepared.
     let sql: String
@@ -30,8 +30,8 @@ final class Statement {
     ///
     /// - Parameter persistent: whether the statement will be kept for reuse, which lets SQLite
     ///   allocate it outside its short-lived memory pool.
-    /// - Throws: `SQLiteError` when preparation fails, and `SQLITE_MISUSE` when `sql` holds no
-    ///   statement or more than one.
+    /// - Throws: `SQLiteError` when preparation fails, and `SQLITE_MISUSE` when `sql` contains
+    ///   no statement or more than one.
     convenience init(connection: OpaquePointer, path: String, sql: String, persistent: Bool) throws(SQLiteError) {
         var handle: OpaquePointer?
         var hasMoreStatements = false
@@ -79,8 +79,8 @@ final class Statement {
         sqlite3_finalize(handle)
     }
 
-    /// Returns whether the text left after a statement holds another statement, rather than
-    /// only white space, semicolons and comments.
+    /// Returns whether the text left after a statement contains another statement, rather
+    /// than only white space, semicolons and comments.
     private static func containsStatement(_ text: UnsafePointer<CChar>, connection: OpaquePointer) -> Bool {
         var cursor = text
         while true {
@@ -164,7 +164,7 @@ final class Statement {
         return code == SQLITE_ROW
     }
 
-    /// Rewinds the statement and clears its bindings, so the cache holds no copies of values.
+    /// Rewinds the statement and clears its bindings, so the cache keeps no copies of values.
     ///
     /// `sqlite3_reset` repeats the error of a failed step, which `step()` has already thrown,
     /// so its return code is not checked here.
@@ -202,7 +202,7 @@ final class Statement {
             return .real(sqlite3_column_double(handle, column))
 
         case SQLITE_TEXT:
-            // The pointer first, then the byte count, as the C API documentation asks.
+            // The pointer first, then the byte count: the order the C API documentation requires.
             guard let text = sqlite3_column_text(handle, column) else {
                 try checkOutOfMemory()
                 return .text("")

@@ -1,4 +1,4 @@
-import SQLite
+@testable import SQLite
 import Synchronization
 import Testing
 
@@ -15,9 +15,10 @@ import Testing
 
         try source.backup(to: folder.file("copy.sqlite"))
 
-        let copy = try folder.openDatabase("copy.sqlite")
+        let copy = try folder.openDatabase("copy.sqlite") { $0.readOnly = true }
         #expect(try copy.checkIntegrity() == ["ok"])
         #expect(try copy.queryFirst("SELECT count(*) FROM entry")?[0] == .integer(200))
+        #expect(try copy.pragma("journal_mode") == .text("wal"))
     }
 
     @Test func backupOntoItselfIsRejected() throws {
@@ -78,5 +79,39 @@ import Testing
         #expect(entries >= 305)
         #expect(try copy.queryFirst("SELECT entries FROM total")?[0] == .integer(Int64(entries)))
         #expect(try source.queryFirst("SELECT count(*) FROM entry")?[0] == .integer(Int64(300 + writeCount)))
+    }
+
+    /// A write by another connection between every two steps restarts the copy. After three
+    /// restarts the rest is copied in one step, which must include every committed write.
+    @Test(arguments: [
+        "INSERT INTO entry (payload) VALUES (zeroblob(1000))",
+        "UPDATE entry SET payload = randomblob(1000) WHERE id = 1",
+    ])
+    func backupFinishesDespiteWritesBetweenSteps(write: String) throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("source.sqlite")
+        let source = try Database(path: path)
+        let writer = try Database(path: path)
+        try source.execute("CREATE TABLE entry (id INTEGER PRIMARY KEY, payload BLOB)")
+        try source.transaction {
+            for _ in 0..<100 {
+                try source.execute("INSERT INTO entry (payload) VALUES (?)", [UInt8](repeating: 4, count: 1000))
+            }
+        }
+        var steps = 0
+
+        let restarts = try source.copy(to: folder.file("copy.sqlite"), pagesPerStep: 5) {
+            steps += 1
+            try writer.execute(write)
+        }
+        let expectedCount = try source.queryFirst("SELECT count(*) FROM entry")?[0]
+
+        let copy = try folder.openDatabase("copy.sqlite")
+        #expect(restarts == 3)
+        #expect(try copy.checkIntegrity() == ["ok"])
+        #expect(steps >= 3)
+        #expect(try copy.queryFirst("SELECT count(*) FROM entry")?[0] == expectedCount)
+        #expect(try copy.queryFirst("SELECT payload FROM entry WHERE id = 1")
+            == source.queryFirst("SELECT payload FROM entry WHERE id = 1"))
     }
 }

@@ -97,7 +97,7 @@ import Testing
 
         try writer.transaction {
             try writer.execute("INSERT INTO entry VALUES (2)")
-            // WAL mode: the reader is not blocked and sees only committed rows.
+            // In WAL mode the reader is not blocked, and it reads only committed rows.
             #expect(try reader.queryFirst("SELECT count(*) FROM entry")?[0] == .integer(1))
         }
 

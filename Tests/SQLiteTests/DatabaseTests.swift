@@ -187,19 +187,19 @@ import Testing
                 try database.execute("INSERT INTO a (name) VALUES (?)", "name \(index)")
             }
         }
-        var kept: [Row] = []
+        var keptRows: [Row] = []
         var sum = 0
 
         try database.forEachRow("SELECT id, name FROM a ORDER BY id") { row in
             sum += try row.get("id", as: Int.self)
             if sum == 1 || row[0] == .integer(1000) {
-                kept.append(row)
+                keptRows.append(row)
             }
         }
 
         #expect(sum == 500_500)
         // Rows kept by the body must not change when the next row is read.
-        #expect(kept.map { $0[1] } == [.text("name 1"), .text("name 1000")])
+        #expect(keptRows.map { $0[1] } == [.text("name 1"), .text("name 1000")])
     }
 
     static let countTo100 =

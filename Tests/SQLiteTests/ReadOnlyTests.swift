@@ -75,3 +75,37 @@ import Testing
         #expect(error.isReadOnly)
     }
 }
+
+/// Read-only WAL databases in a folder the process cannot write. Root bypasses file
+/// permissions, so these run only under another user.
+@Suite(.enabled(if: getuid() != 0, "root can write any folder"))
+struct ReadOnlyFolderTests {
+    @Test func walWithoutSharedMemoryFileFailsAtOpen() throws {
+        let folder = try TemporaryFolder()
+        let writer = try folder.openDatabase()
+        try writer.execute("CREATE TABLE entry (id INTEGER)")
+        try writer.close()
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path) }
+
+        let error = try #require(throws: SQLiteError.self) {
+            try folder.openDatabase { $0.readOnly = true }
+        }
+
+        #expect(error.isReadOnly)
+        #expect(error.extendedResultCode == 1544)  // SQLITE_READONLY_DIRECTORY
+    }
+
+    @Test func walWithOpenWriterIsReadable() throws {
+        let folder = try TemporaryFolder()
+        let writer = try folder.openDatabase()
+        try writer.execute("CREATE TABLE entry (id INTEGER)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path) }
+
+        let reader = try folder.openDatabase { $0.readOnly = true }
+        try writer.execute("INSERT INTO entry VALUES (1)")
+
+        #expect(try reader.queryFirst("SELECT count(*) FROM entry")?[0] == .integer(1))
+    }
+}
