@@ -252,3 +252,7 @@ public final class Database {
         self.connection = nil
     }
 }
+
+// A connection opened with SQLITE_OPEN_NOMUTEX must not be shared between threads.
+@available(*, unavailable)
+extension Database: Sendable {}

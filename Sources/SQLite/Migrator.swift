@@ -38,35 +38,72 @@ public struct Migrator {
     /// Each transaction checks the applied version again after taking the write lock, so two
     /// processes migrating the same file apply each migration once.
     ///
+    /// When the connection enforces foreign keys, they are off while migrations run, so that a
+    /// migration can rebuild a table without cascading deletes into the tables that reference
+    /// it. Before each commit, `PRAGMA foreign_key_check` must find no violation.
+    ///
     /// - Throws: `MigrationError.databaseIsNewer` when the database has a version newer than
-    ///   any registered. Otherwise the error of the failing migration: its changes are rolled
-    ///   back, and earlier migrations stay applied.
+    ///   any registered, and `MigrationError.foreignKeyViolation` when a migration leaves rows
+    ///   that violate a foreign key. `SQLITE_MISUSE` when a transaction is open on `database`,
+    ///   because migrations run in transactions of their own. Otherwise the error of the
+    ///   failing migration. The failing migration is rolled back, and earlier migrations stay
+    ///   applied.
     public func migrate(_ database: Database) throws {
         let appliedVersion = try appliedVersion(database)
         try checkNotNewer(appliedVersion)
+        let pending = migrations.filter { $0.version > appliedVersion }
+        guard !pending.isEmpty else {
+            return
+        }
 
-        for migration in migrations where migration.version > appliedVersion {
-            try database.transaction(.immediate) {
-                try database.executeScript(
-                    """
-                    CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version INTEGER PRIMARY KEY,
-                        name TEXT NOT NULL,
-                        applied_at TEXT NOT NULL
-                    )
-                    """)
+        let enforcesForeignKeys = try database.pragma("foreign_keys") == .integer(1)
+        if enforcesForeignKeys {
+            try database.execute("PRAGMA foreign_keys = OFF")
+        }
 
-                let currentVersion = try self.appliedVersion(database)
-                try checkNotNewer(currentVersion)
-                guard currentVersion < migration.version else {
-                    return
-                }
-
-                try migration.migrate(database)
-                try database.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                    migration.version, migration.name)
+        do {
+            for migration in pending {
+                try apply(migration, to: database, checkingForeignKeys: enforcesForeignKeys)
             }
+        } catch {
+            if enforcesForeignKeys {
+                try? database.execute("PRAGMA foreign_keys = ON")
+            }
+            throw error
+        }
+
+        if enforcesForeignKeys {
+            try database.execute("PRAGMA foreign_keys = ON")
+        }
+    }
+
+    private func apply(_ migration: Migration, to database: Database, checkingForeignKeys: Bool) throws {
+        try database.transaction(.immediate) {
+            try database.executeScript(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )
+                """)
+
+            let currentVersion = try appliedVersion(database)
+            try checkNotNewer(currentVersion)
+            guard currentVersion < migration.version else {
+                return
+            }
+
+            try migration.migrate(database)
+
+            if checkingForeignKeys, let violation = try database.queryFirst("PRAGMA foreign_key_check") {
+                throw MigrationError.foreignKeyViolation(
+                    version: migration.version, table: try violation.get("table"), parentTable: try violation.get("parent"))
+            }
+
+            try database.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                migration.version, migration.name)
         }
     }
 
@@ -95,11 +132,17 @@ public enum MigrationError: Error, CustomStringConvertible, Sendable {
     /// of the program wrote it.
     case databaseIsNewer(appliedVersion: Int, newestKnownVersion: Int)
 
+    /// The migration left a row in `table` whose reference to `parentTable` points nowhere.
+    case foreignKeyViolation(version: Int, table: String, parentTable: String)
+
     public var description: String {
         switch self {
         case .databaseIsNewer(let appliedVersion, let newestKnownVersion):
             "the database schema is at version \(appliedVersion), newer than version \(newestKnownVersion), "
                 + "the newest this program knows: a newer version of the program wrote it, so run that version"
+        case .foreignKeyViolation(let version, let table, let parentTable):
+            "migration \(version) left rows in table \(table) that reference missing rows in \(parentTable); "
+                + "it was rolled back"
         }
     }
 }

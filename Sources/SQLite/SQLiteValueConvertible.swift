@@ -104,6 +104,7 @@ extension Int32: SQLiteValueConvertible {
 }
 
 extension Double: SQLiteValueConvertible {
+    /// The value as a real. SQLite stores NaN as NULL, so NaN reads back as NULL.
     public var sqlValue: SQLValue {
         .real(self)
     }

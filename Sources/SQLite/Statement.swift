@@ -37,10 +37,12 @@ final class Statement {
         var hasMoreStatements = false
         let flags = persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
 
-        // Passing the length with the terminating NUL lets SQLite skip copying the text.
+        // Passing the length with the terminating NUL lets SQLite skip copying the text. -1
+        // makes SQLite find the end itself, for text too long for an Int32 length.
+        let length = Int32(exactly: sql.utf8.count + 1) ?? -1
         let code = sql.withCString { text in
             var tail: UnsafePointer<CChar>?
-            let code = sqlite3_prepare_v3(connection, text, Int32(sql.utf8.count + 1), flags, &handle, &tail)
+            let code = sqlite3_prepare_v3(connection, text, length, flags, &handle, &tail)
             if code == SQLITE_OK, let tail {
                 hasMoreStatements = Statement.containsStatement(tail, connection: connection)
             }
@@ -250,3 +252,6 @@ final class Statement {
         }
     }
 }
+
+@available(*, unavailable)
+extension Statement: Sendable {}

@@ -124,3 +124,84 @@ import Testing
         #expect(migrator.newestVersion == 3)
     }
 }
+
+@Suite struct MigratorForeignKeyTests {
+    private func makeDatabase(_ folder: TemporaryFolder) throws -> Database {
+        let database = try folder.openDatabase()
+        var migrator = Migrator()
+        migrator.register(1, "create customer and contract") { database in
+            try database.executeScript(
+                """
+                CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                CREATE TABLE contract (
+                    id INTEGER PRIMARY KEY,
+                    customer_id INTEGER NOT NULL REFERENCES customer ON DELETE CASCADE
+                );
+                INSERT INTO customer VALUES (1, 'Ada');
+                INSERT INTO contract VALUES (10, 1);
+                """)
+        }
+        try migrator.migrate(database)
+        return database
+    }
+
+    /// Rebuilding a referenced table drops it, which would cascade into the referencing rows
+    /// if foreign keys were enforced during the migration.
+    @Test func tableRebuildKeepsReferencingRows() throws {
+        let folder = try TemporaryFolder()
+        let database = try makeDatabase(folder)
+        var migrator = Migrator()
+        migrator.register(1, "create customer and contract") { _ in }
+        migrator.register(2, "rebuild customer") { database in
+            try database.executeScript(
+                """
+                CREATE TABLE customer_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);
+                INSERT INTO customer_new (id, name) SELECT id, name FROM customer;
+                DROP TABLE customer;
+                ALTER TABLE customer_new RENAME TO customer;
+                """)
+        }
+
+        try migrator.migrate(database)
+
+        #expect(try database.queryFirst("SELECT count(*) FROM contract")?[0] == .integer(1))
+        #expect(try database.pragma("foreign_keys") == .integer(1))
+    }
+
+    @Test func violationRollsBackMigration() throws {
+        let folder = try TemporaryFolder()
+        let database = try makeDatabase(folder)
+        var migrator = Migrator()
+        migrator.register(1, "create customer and contract") { _ in }
+        migrator.register(2, "orphan contract") { database in
+            try database.execute("INSERT INTO contract VALUES (11, 99)")
+        }
+
+        let error = try #require(throws: MigrationError.self) {
+            try migrator.migrate(database)
+        }
+
+        guard case .foreignKeyViolation(let version, let table, let parentTable) = error else {
+            Issue.record("unexpected error \(error)")
+            return
+        }
+        #expect(version == 2)
+        #expect(table == "contract")
+        #expect(parentTable == "customer")
+        #expect(try migrator.appliedVersion(database) == 1)
+        #expect(try database.queryFirst("SELECT count(*) FROM contract")?[0] == .integer(1))
+        #expect(try database.pragma("foreign_keys") == .integer(1))
+    }
+
+    @Test func migrateInsideTransactionIsRejected() throws {
+        let folder = try TemporaryFolder()
+        let database = try folder.openDatabase()
+
+        #expect(throws: SQLiteError.self) {
+            try database.transaction {
+                try MigratorTests.migrator(upTo: 1).migrate(database)
+            }
+        }
+        #expect(try MigratorTests.migrator(upTo: 1).appliedVersion(database) == 0)
+    }
+}

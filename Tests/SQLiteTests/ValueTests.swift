@@ -94,6 +94,15 @@ struct StoredValue: Sendable, CustomTestStringConvertible {
         #expect(try row.get(0, as: SQLValue.self) == .integer(Int64(Int.min)))
     }
 
+    @Test func nanIsStoredAsNull() throws {
+        let folder = try TemporaryFolder()
+        let database = try folder.openDatabase()
+
+        let row = try #require(try database.queryFirst("SELECT ?", Double.nan))
+
+        #expect(row[0] == .null)
+    }
+
     @Test func doubleReadsIntegers() throws {
         #expect(try Double(sqlValue: .integer(42)) == 42)
     }
