@@ -299,8 +299,9 @@ struct CommandLineParser {
         }
     }
 
-    /// The keys the configuration file may contain: the long names of the configurable
-    /// options of every command in the tree, so one file can serve all subcommands.
+    /// Returns the keys that the configuration file may contain. They are the long names
+    /// of the configurable options of every command in the tree, so that one file can
+    /// serve all subcommands.
     static func configurableKeys(in root: CommandSpec) -> Set<String> {
         var keys = Set(root.allOptions.filter(\.isConfigurable).map(\.long))
         for subcommand in root.subcommands {
@@ -319,7 +320,8 @@ struct CommandLineParser {
         )
     }
 
-    private func unknownOptionError(_ spelling: String, _ command: CommandSpec, _ path: [String]) -> ParseError {
+    private func unknownOptionError(_ token: String, _ command: CommandSpec, _ path: [String]) -> ParseError {
+        let spelling = String(token.prefix { $0 != "=" })
         var message = "unknown option '\(spelling)'"
         if spelling.hasPrefix("--") {
             var names = command.allOptions.map(\.long) + ["help"]

@@ -77,7 +77,7 @@ public struct ParsedCommand: Sendable {
     }
 }
 
-/// Where the value of an option came from, in order of precedence.
+/// The source of an option's value. The cases are listed in order of precedence.
 public enum ValueSource: Sendable, Equatable, CustomStringConvertible {
     case commandLine
     case environment(variable: String)

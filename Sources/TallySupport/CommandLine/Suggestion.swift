@@ -1,10 +1,10 @@
 /// Returns the candidate closest to `typed`, for a "Did you mean ...?" hint, or nil when
 /// none is close enough.
 ///
-/// Close enough means an optimal string alignment distance (edits, where swapping two
-/// neighbours counts as one) of at most 1 for candidates of up to 4 characters and at
-/// most 2 for longer ones, or `typed` being a prefix of at least 3 characters of exactly
-/// one candidate.
+/// The distance is the optimal string alignment distance, in which swapping two
+/// neighbouring characters counts as one edit. A candidate of up to 4 characters matches
+/// at distance 1, a longer one at distance 2. Failing that, a `typed` of at least 3
+/// characters matches the only candidate it is a prefix of.
 func closestMatch(to typed: String, in candidates: [String]) -> String? {
     var best: (candidate: String, distance: Int)?
     for candidate in candidates {

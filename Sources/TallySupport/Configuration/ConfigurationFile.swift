@@ -2,11 +2,13 @@ import Foundation
 
 /// The entries of a configuration file of `key = value` lines.
 ///
-/// The format: one `key = value` per line; blank lines and lines whose first non-blank
-/// character is `#` are ignored; spaces around the key and value are dropped. A value
-/// may be wrapped in double quotes to keep spaces at its ends or to contain `#`, and
-/// inside quotes `\"` is a quote and `\\` a backslash. A quoted value may be followed by
-/// a `#` comment. A key may appear once.
+/// The format:
+/// - One `key = value` per line. Spaces around the key and the value are dropped.
+/// - Blank lines and lines whose first non-blank character is `#` are ignored. A `#`
+///   after an unquoted value is part of the value.
+/// - A value may be wrapped in double quotes to keep spaces at its ends. Inside quotes,
+///   `\"` is a quote and `\\` a backslash, and a `#` comment may follow the closing quote.
+/// - A key may appear once.
 public struct ConfigurationFile: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         public let key: String

@@ -3,7 +3,9 @@ import Foundation
 /// The line format of a `StreamLogHandler`.
 ///
 /// Both formats write the fields in one order: `time` (RFC 3339, UTC, milliseconds),
-/// `level`, `label`, the metadata keys sorted, then `msg`.
+/// `level`, `label`, the metadata keys sorted, then `msg`. A metadata key equal to one of
+/// those four names is written with the prefix `metadata.`, so that it cannot replace
+/// the field.
 public enum LogFormat: String, CaseIterable, Sendable {
     /// `key=value` pairs separated by spaces. A value is quoted when it is empty or
     /// contains a space, `"`, `=`, `\` or a control character.
@@ -28,7 +30,7 @@ enum LogfmtRenderer {
         line += " level=" + event.level.rawValue
         line += " label=" + quoteIfNeeded(event.label)
 
-        for (key, value) in event.metadata.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in sortedMetadata(event.metadata) {
             line += " " + sanitizeKey(key) + "=" + quoteIfNeeded(value.description)
         }
 
@@ -85,7 +87,7 @@ enum JSONLineRenderer {
         line += ",\"level\":" + quote(event.level.rawValue)
         line += ",\"label\":" + quote(event.label)
 
-        for (key, value) in event.metadata.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in sortedMetadata(event.metadata) {
             line += "," + quote(key) + ":" + render(value)
         }
 
@@ -140,6 +142,17 @@ enum JSONLineRenderer {
         quoted += "\""
         return quoted
     }
+}
+
+/// Returns the metadata sorted by key, with the keys that equal a field name prefixed.
+private func sortedMetadata(_ metadata: Logger.Metadata) -> [(key: String, value: Logger.MetadataValue)] {
+    let renamed = metadata.map { key, value in
+        switch key {
+        case "time", "level", "label", "msg": (key: "metadata." + key, value: value)
+        default: (key: key, value: value)
+        }
+    }
+    return renamed.sorted { $0.key < $1.key }
 }
 
 /// C0 controls, DEL and the C1 controls, plus the line and paragraph separators that

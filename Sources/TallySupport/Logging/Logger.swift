@@ -38,7 +38,7 @@ public struct Logger: Sendable {
         self.handler = handler
     }
 
-    /// One metadata entry of this logger; setting nil removes the key.
+    /// Gets or sets one metadata entry of this logger. Setting nil removes the key.
     public subscript(metadataKey key: String) -> MetadataValue? {
         get { metadata[key] }
         set { metadata[key] = newValue }

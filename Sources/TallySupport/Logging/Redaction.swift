@@ -23,7 +23,7 @@ public func redactingPassword(inURL url: String) -> String {
 }
 
 extension Logger.MetadataValue {
-    /// A metadata value for `url` with its password replaced by `***`.
+    /// Returns a metadata value for `url` with its password replaced by `***`.
     public static func redactedURL(_ url: String) -> Logger.MetadataValue {
         .string(redactingPassword(inURL: url))
     }

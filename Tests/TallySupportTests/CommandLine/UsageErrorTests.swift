@@ -31,6 +31,8 @@ import Testing
         (["--verbose"], "unknown option '--verbose'"),
         (["--verison"], "unknown option '--verison'. Did you mean '--version'?"),
         (["status", "db", "--prot", "1"], "unknown option '--prot'. Did you mean '--port'?"),
+        (["status", "db", "--prot=1"], "unknown option '--prot'. Did you mean '--port'?"),
+        (["--verison=1"], "unknown option '--verison'. Did you mean '--version'?"),
         (["status", "db", "--verbos"], "unknown option '--verbos'. Did you mean '--verbose'?"),
         (["status", "db", "--nothing-like-it"], "unknown option '--nothing-like-it'"),
         (["status", "db", "-x"], "unknown option '-x'"),

@@ -99,6 +99,16 @@ import Testing
         #expect(line == "time=2026-12-04T21:11:14.123Z level=info label=tally.worker bad_key_x=1 msg=started")
     }
 
+    @Test func reservedKeysArePrefixed() {
+        let metadata: Logger.Metadata = ["msg": "m", "time": "t", "level": "l", "label": "b"]
+
+        let logfmt = LogFormat.logfmt.render(Self.event(message: "started", metadata: metadata))
+        let json = LogFormat.json.render(Self.event(message: "started", metadata: metadata))
+
+        #expect(logfmt == "time=2026-12-04T21:11:14.123Z level=info label=tally.worker metadata.label=b metadata.level=l metadata.msg=m metadata.time=t msg=started")
+        #expect(json == #"{"time":"2026-12-04T21:11:14.123Z","level":"info","label":"tally.worker","metadata.label":"b","metadata.level":"l","metadata.msg":"m","metadata.time":"t","msg":"started"}"#)
+    }
+
     @Test(arguments: [
         (0.0, "1970-01-01T00:00:00.000Z"),
         (951_782_400.5, "2000-02-29T00:00:00.500Z"),
