@@ -42,6 +42,9 @@ import Testing
         #expect(throws: SQLiteError.self) {
             try database.execute(insert, "taken")
         }
+        #expect(throws: SQLiteError.self) {
+            try database.execute(insert, "first", "second")
+        }
         try database.execute(insert, "free")
 
         #expect(try database.query("SELECT name FROM a ORDER BY name").map { $0[0] } == [.text("free"), .text("taken")])

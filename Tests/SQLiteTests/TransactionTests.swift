@@ -108,4 +108,59 @@ import Testing
         #expect(!database.isInTransaction)
         #expect(try count(database) == 0)
     }
+
+    @Test func failingCommitRollsBack() throws {
+        let folder = try TemporaryFolder()
+        let database = try folder.openDatabase()
+        try database.executeScript(
+            """
+            CREATE TABLE customer (id INTEGER PRIMARY KEY);
+            CREATE TABLE contract (
+                id INTEGER PRIMARY KEY,
+                customer_id INTEGER REFERENCES customer DEFERRABLE INITIALLY DEFERRED
+            );
+            """)
+
+        // A deferred foreign key is checked at COMMIT, which then fails and leaves the
+        // transaction open.
+        let error = try #require(throws: SQLiteError.self) {
+            try database.transaction {
+                try database.execute("INSERT INTO contract VALUES (1, 99)")
+            }
+        }
+
+        #expect(error.isConstraintViolation)
+        #expect(error.sql == "COMMIT")
+        #expect(!database.isInTransaction)
+        #expect(try database.queryFirst("SELECT count(*) FROM contract")?[0] == .integer(0))
+    }
+
+    /// A deferred transaction that read before another connection committed cannot upgrade to
+    /// a writer, and SQLite fails it at once instead of waiting for the busy timeout.
+    @Test func deferredUpgradeFailsBusyAfterOtherCommit() throws {
+        let folder = try TemporaryFolder()
+        let first = try folder.openDatabase()
+        let second = try folder.openDatabase()
+        try first.execute("CREATE TABLE entry (id INTEGER)")
+
+        var caught: SQLiteError?
+        let elapsed = measure {
+            do {
+                try first.transaction(.deferred) {
+                    _ = try first.query("SELECT * FROM entry")
+                    try second.execute("INSERT INTO entry VALUES (1)")
+                    try first.execute("INSERT INTO entry VALUES (2)")
+                }
+            } catch {
+                caught = error as? SQLiteError
+            }
+        }
+
+        let error = try #require(caught)
+        #expect(elapsed < 1)  // the busy timeout is 5 seconds
+        #expect(error.isBusy)
+        #expect(error.extendedResultCode == 517)  // SQLITE_BUSY_SNAPSHOT
+        #expect(!first.isInTransaction)
+        #expect(try first.query("SELECT id FROM entry").map { $0[0] } == [.integer(1)])
+    }
 }
