@@ -15,12 +15,20 @@ public protocol ArgumentValue: Sendable {
 
     /// The text that shows this value in help text, as a default.
     var argumentDescription: String { get }
+
+    /// A phrase that completes "expected ..." for a value limited to `lower...upper`, such
+    /// as "an integer from 1 to 65535".
+    static func expectation(from lower: Self, to upper: Self) -> String
 }
 
 extension ArgumentValue {
     public static var choices: [String]? { nil }
 
     public var argumentDescription: String { "\(self)" }
+
+    public static func expectation(from lower: Self, to upper: Self) -> String {
+        "\(expectation) from \(lower.argumentDescription) to \(upper.argumentDescription)"
+    }
 }
 
 extension ArgumentValue where Self: RawRepresentable & CaseIterable, RawValue == String {
@@ -100,6 +108,10 @@ extension Duration: ArgumentValue {
     }
 
     public static var expectation: String { "a duration in seconds, such as 30, 0.5 or 250ms" }
+
+    public static func expectation(from lower: Duration, to upper: Duration) -> String {
+        "a duration from \(lower.argumentDescription) to \(upper.argumentDescription), such as 30, 0.5 or 250ms"
+    }
 
     /// The duration in seconds with the `s` unit, such as `30s` or `0.25s`.
     public var argumentDescription: String {

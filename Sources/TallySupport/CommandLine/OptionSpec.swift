@@ -80,8 +80,7 @@ public struct OptionSpec: Sendable {
         in range: ClosedRange<Value>,
         as type: Value.Type = Value.self
     ) -> OptionSpec {
-        let expectation = "\(Value.expectation) from \(range.lowerBound.argumentDescription)"
-            + " to \(range.upperBound.argumentDescription)"
+        let expectation = Value.expectation(from: range.lowerBound, to: range.upperBound)
         if let defaultValue {
             precondition(range.contains(defaultValue), "default of '--\(long)' is outside \(range)")
         }

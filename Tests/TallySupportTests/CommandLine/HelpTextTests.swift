@@ -180,4 +180,39 @@ import Testing
 
             """)
     }
+
+    @Test func discussionKeepsIndentedParagraphs() {
+        let command = CommandSpec(
+            name: "tool",
+            abstract: "Check a ledger.",
+            discussion: """
+                Examples:
+                  tool --strict ledger.db
+                  tool ledger.db
+
+                A very-long-word-that-cannot-be-broken-anywhere-because-it-has-no-spaces-at-all-in-it stays whole.
+                """,
+            run: { _ in 0 }
+        )
+
+        let text = HelpGenerator.help(for: command, path: ["tool"])
+
+        #expect(text == """
+            OVERVIEW: Check a ledger.
+
+            Examples:
+              tool --strict ledger.db
+              tool ledger.db
+
+            A
+            very-long-word-that-cannot-be-broken-anywhere-because-it-has-no-spaces-at-all-in-it
+            stays whole.
+
+            USAGE: tool
+
+            OPTIONS:
+              -h, --help              Show help information.
+
+            """)
+    }
 }

@@ -117,6 +117,33 @@ import Testing
         #expect(Duration(argument: text) == nil)
     }
 
+    @Test func durationRangeExpectation() {
+        let expectation = Duration.expectation(from: .milliseconds(100), to: .seconds(60))
+
+        #expect(expectation == "a duration from 0.1s to 60s, such as 30, 0.5 or 250ms")
+    }
+
+    @Test func integerOverflowIsInvalid() {
+        #expect(Int(argument: "99999999999999999999") == nil)
+        #expect(Int(argument: "+42") == 42)
+        #expect(Int(argument: "4 2") == nil)
+    }
+
+    @Test func requiredOptionFromEnvironment() {
+        let command = CommandSpec(
+            name: "worker", abstract: "",
+            options: [.option("database", help: "", environment: "TALLY_DATABASE", required: true, as: String.self)],
+            run: { _ in 0 }
+        )
+
+        guard case .run(let parsed, _) = CommandLineTool.parse(command, arguments: [], environment: ["TALLY_DATABASE": "/var/lib/tally.db"]) else {
+            Issue.record("expected a run")
+            return
+        }
+        #expect(parsed.value("database", as: String.self) == "/var/lib/tally.db")
+        #expect(parsed.source(of: "database") == .environment(variable: "TALLY_DATABASE"))
+    }
+
     @Test(arguments: [("yes", true), ("ON", true), ("1", true), ("false", false), ("No", false), ("0", false)])
     func boolSpellings(text: String, value: Bool) {
         #expect(Bool(argument: text) == value)
