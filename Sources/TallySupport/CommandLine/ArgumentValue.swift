@@ -16,8 +16,8 @@ public protocol ArgumentValue: Sendable {
     /// The text that shows this value in help text, as a default.
     var argumentDescription: String { get }
 
-    /// A phrase that completes "expected ..." for a value limited to `lower...upper`, such
-    /// as "an integer from 1 to 65535".
+    /// Returns the phrase that completes "expected ..." for a value limited to
+    /// `lower...upper`, such as "an integer from 1 to 65535".
     static func expectation(from lower: Self, to upper: Self) -> String
 }
 
