@@ -54,6 +54,9 @@ extension Database {
 
     /// Runs one statement with arguments bound to its `?` parameters, in order.
     ///
+    /// Pass an array of arguments with the `arguments:` label. Without it, an array literal
+    /// such as `[5]` is one `[UInt8]` argument and binds as a blob.
+    ///
     /// - Throws: `SQLiteError`; `SQLITE_MISUSE` when the argument count differs from the
     ///   parameter count or `sql` contains more than one statement.
     public func execute(_ sql: String, _ arguments: any SQLiteValueConvertible...) throws {

@@ -95,13 +95,13 @@ public final class Database {
         do {
             try configure()
         } catch {
-            closeAfterFailure()
+            closeIgnoringErrors()
             throw error
         }
     }
 
     deinit {
-        closeAfterFailure()
+        closeIgnoringErrors()
     }
 
     private static func openConnection(path: String, readOnly: Bool) throws(SQLiteError) -> OpaquePointer {
@@ -242,7 +242,7 @@ public final class Database {
 
     /// Closes without reporting errors: `sqlite3_close_v2` frees the connection once its last
     /// statement is finalized.
-    private func closeAfterFailure() {
+    private func closeIgnoringErrors() {
         guard let connection else {
             return
         }
