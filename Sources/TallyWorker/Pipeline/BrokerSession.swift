@@ -1,0 +1,111 @@
+import AMQPClient
+import Foundation
+import TallyCore
+import TallySupport
+
+/// One connection to the broker: a channel in confirm mode that consumes the command queue and
+/// publishes results. Deliveries read while waiting for something else (confirms, a retry
+/// delay) are kept in `pending`, in delivery-tag order, until the worker takes them.
+///
+/// Confined to the worker's thread, like the `Connection` it owns.
+final class BrokerSession {
+    let connection: Connection
+    let channel: Channel
+    private(set) var consumerTag: String?
+    private(set) var pending: [Delivery] = []
+    private let logger: Logger
+
+    /// Connects, declares the topology, and starts consuming `queue`.
+    ///
+    /// - Throws: `AMQPError` when the broker cannot be reached or refuses us;
+    ///   `TopologyMismatchError` when an existing queue or exchange was declared differently.
+    init(configuration: WorkerConfiguration, logger: Logger) throws {
+        self.logger = logger
+
+        var options = ConnectionOptions(url: configuration.amqpURL)
+        options.heartbeat = configuration.amqpHeartbeat
+        options.caCertificatePath = configuration.caCertificatePath
+        options.connectionName = "tally-worker \(configuration.workerID)"
+        let connection = try Connection(options)
+
+        do {
+            let channel = try connection.openChannel()
+            try TopologyDeclarer(channel: channel).declare(Topology.standard)
+            try channel.enableConfirms()
+            try channel.setPrefetch(count: configuration.prefetch)
+            self.connection = connection
+            self.channel = channel
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    /// Starts the consumer on the command queue.
+    func startConsuming() throws {
+        consumerTag = try channel.consume(queue: Topology.commandQueue)
+    }
+
+    /// Cancels the consumer, so the broker sends no more deliveries. Those already sent stay in
+    /// `pending` and may still be processed and acked.
+    func stopConsuming() throws {
+        guard let tag = consumerTag else { return }
+        try channel.cancel(consumerTag: tag)
+        consumerTag = nil
+    }
+
+    /// Reads incoming frames for up to `timeout` and returns the event, or nil on timeout.
+    /// Deliveries go to `pending` and are also returned as `.delivery`.
+    @discardableResult
+    func pump(timeout: Duration?) throws -> Event? {
+        guard let event = try connection.nextEvent(timeout: timeout) else { return nil }
+
+        switch event {
+        case .delivery(let delivery):
+            pending.append(delivery)
+        case .blocked(let reason):
+            logger.warning("broker blocked publishing; holding acks", metadata: ["reason": "\(reason)"])
+        case .unblocked:
+            logger.notice("broker unblocked publishing")
+        case .consumerCancelled(_, let tag):
+            consumerTag = nil
+            throw ConsumerCancelledError(consumerTag: tag)
+        }
+        return event
+    }
+
+    /// Reads events for `duration`, keeping deliveries in `pending`. Used while the worker
+    /// waits, so heartbeats keep flowing.
+    func pump(for duration: Duration) throws {
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            try pump(timeout: deadline - ContinuousClock.now)
+        }
+    }
+
+    /// Moves up to `maximum` pending deliveries out, oldest first. Reads more from the socket
+    /// without waiting when fewer are pending, and waits up to `wait` only when none are.
+    func takeBatch(maximum: Int, wait: Duration) throws -> [Delivery] {
+        if pending.isEmpty {
+            try pump(timeout: wait)
+        }
+        while pending.count < maximum, try pump(timeout: .zero) != nil {}
+
+        let count = min(maximum, pending.count)
+        let batch = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        return batch
+    }
+
+    /// Closes the channel and the connection. Unacked deliveries go back to their queue.
+    func close() {
+        try? channel.close()
+        connection.close()
+    }
+}
+
+/// The broker cancelled our consumer, for example because the queue was deleted.
+struct ConsumerCancelledError: Error, CustomStringConvertible {
+    let consumerTag: String
+    var description: String { "the broker cancelled consumer \(consumerTag)" }
+}

@@ -1,0 +1,224 @@
+import AMQPClient
+import Foundation
+import TallyCore
+import TallyStore
+import TallySupport
+
+/// The worker: consumes tracker commands, applies the quota rules, and publishes the results.
+///
+/// The life of a delivery: receive, decode, apply in one SQLite transaction (inbox, rules,
+/// ledger, outbox), publish the outbox rows with confirms, then ack. A command is acked only
+/// after its outcome is committed and its results are confirmed by the broker, so a crash at
+/// any point loses nothing: unacked deliveries come back, the inbox turns them into duplicates,
+/// and the outbox, drained at start, still holds any result not yet confirmed.
+///
+/// Runs on the calling thread until a stop signal (see `ShutdownSignal`) and returns after a
+/// graceful stop. Not thread-safe: one `Worker` per thread.
+public final class Worker {
+    public let configuration: WorkerConfiguration
+    let logger: Logger
+    let store: Store
+    let retryPolicy: RetryPolicy
+    var lifecycle = WorkerStateMachine()
+    var counters = WorkerCounters()
+    let startedAt = Date()
+    var lastHousekeeping = ContinuousClock.now
+    /// When the worker last acked a delivery, for the heartbeat.
+    var lastActivity = Date()
+    /// Outbox rows confirmed by the broker, deleted in the next write transaction so that a
+    /// batch costs one commit. Lost in a crash, they are published again with the same ids.
+    var confirmedOutboxIDs: [Int64] = []
+    var failedOutboxRows: [(id: Int64, error: String)] = []
+    let repeatLimiter = RepeatLimiter(limit: 3, interval: .seconds(60))
+
+    /// Opens the database and checks that it is writable; connects nothing yet.
+    ///
+    /// - Throws: the store's error when the database is missing, read-only or corrupt.
+    public init(configuration: WorkerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.retryPolicy = RetryPolicy()
+        self.store = try Store(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
+    }
+
+    /// Runs until a stop is requested; reconnects after broker failures.
+    ///
+    /// - Throws: `TopologyMismatchError` when the broker holds a queue or exchange declared
+    ///   with other arguments; reconnecting cannot fix that, so the process should exit.
+    public func run() throws {
+        logger.info("worker started", metadata: [
+            "worker_id": "\(configuration.workerID)",
+            "database": "\(configuration.databasePath)",
+            "amqp_url": "\(configuration.amqpURL)",
+            "prefetch": "\(configuration.prefetch)",
+            "batch_size": "\(configuration.batchSize)",
+        ])
+        var reconnectBackoff = Backoff(base: configuration.reconnectDelay, cap: configuration.reconnectDelayCap)
+        var refusalBackoff = Backoff(base: .seconds(10), cap: .seconds(60))
+
+        while ShutdownSignal.requested == nil {
+            transition(.connectStarted)
+            do {
+                let session = try BrokerSession(configuration: configuration, logger: logger)
+                defer { session.close() }
+                logger.info("connected", metadata: [
+                    "amqp_url": "\(configuration.amqpURL)",
+                    "attempt": "\(reconnectBackoff.attempt + refusalBackoff.attempt)",
+                ])
+                reconnectBackoff.reset()
+                refusalBackoff.reset()
+                transition(.connected)
+
+                try runSession(session)
+                break
+            } catch let error as TopologyMismatchError {
+                logger.critical("topology mismatch; not consuming", metadata: ["error": "\(error)"])
+                throw error
+            } catch let error as AMQPError where error.isRefusal {
+                counters.connectionFailures += 1
+                let delay = refusalBackoff.nextDelay(unit: Double.random(in: 0.5...1))
+                logger.error("broker refused the connection; retrying", metadata: [
+                    "user": "\(configuration.amqpURL.user)",
+                    "vhost": "\(configuration.amqpURL.virtualHost)",
+                    "error": "\(error)",
+                    "retry_in_ms": "\(delay.milliseconds)",
+                ])
+                transition(.connectionLost)
+                recordHeartbeatIgnoringErrors()
+                sleepUnlessStopped(delay)
+            } catch {
+                counters.connectionFailures += 1
+                let delay = reconnectBackoff.nextDelay()
+                logger.warning("connection lost; reconnecting", metadata: [
+                    "error": "\(error)",
+                    "retry_in_ms": "\(delay.milliseconds)",
+                    "attempt": "\(reconnectBackoff.attempt)",
+                ])
+                transition(.connectionLost)
+                recordHeartbeatIgnoringErrors()
+                sleepUnlessStopped(delay)
+            }
+        }
+
+        transition(.stopRequested)
+        transition(.drained)
+        recordHeartbeatIgnoringErrors()
+        store.close()
+        logger.info("worker stopped", metadata: [
+            "worker_id": "\(configuration.workerID)",
+            "processed": "\(counters.processed)",
+            "duplicates": "\(counters.duplicates)",
+            "dead_lettered": "\(counters.deadLettered)",
+        ])
+    }
+
+    /// Drains the outbox, then consumes until a stop is requested, then finishes in-flight
+    /// work within the grace period.
+    private func runSession(_ session: BrokerSession) throws {
+        try drainOutbox(session, includingRecentRows: true)
+        try session.startConsuming()
+        logger.info("consuming", metadata: ["queue": "\(Topology.commandQueue)", "prefetch": "\(configuration.prefetch)"])
+
+        while ShutdownSignal.requested == nil {
+            try housekeepIfDue(session)
+            let batch = try session.takeBatch(maximum: configuration.batchSize, wait: .milliseconds(200))
+            if !batch.isEmpty {
+                try process(batch, session: session)
+            }
+        }
+
+        try drain(session)
+    }
+
+    /// The graceful stop: no new deliveries, finish those already received, publish what is
+    /// left in the outbox, all before the grace period ends.
+    private func drain(_ session: BrokerSession) throws {
+        let deadline = ContinuousClock.now + configuration.shutdownGracePeriod
+        transition(.stopRequested)
+        logger.notice("stop requested; draining", metadata: [
+            "signal": "\(ShutdownSignal.requested ?? 0)",
+            "grace_period_s": "\(configuration.shutdownGracePeriod.components.seconds)",
+        ])
+
+        try session.stopConsuming()
+        while ContinuousClock.now < deadline {
+            let batch = try session.takeBatch(maximum: configuration.batchSize, wait: .zero)
+            if batch.isEmpty { break }
+            try process(batch, session: session, deadline: deadline)
+        }
+        if !session.pending.isEmpty {
+            logger.warning("grace period over; leaving deliveries unacked for redelivery", metadata: [
+                "unacked": "\(session.pending.count)",
+            ])
+        }
+
+        try flushOutboxBookkeeping()
+        try drainOutbox(session, includingRecentRows: false, deadline: deadline)
+        logger.notice("drained", metadata: ["processed": "\(counters.processed)"])
+    }
+
+    func touchActivity() {
+        lastActivity = Date()
+    }
+
+    func transition(_ event: WorkerEvent) {
+        let previous = lifecycle.state
+        if let next = lifecycle.handle(event) {
+            logger.debug("state changed", metadata: ["from": "\(previous.rawValue)", "to": "\(next.rawValue)"])
+        }
+    }
+
+    /// Sleeps for `duration` in short steps, returning early when a stop is requested.
+    func sleepUnlessStopped(_ duration: Duration) {
+        let deadline = ContinuousClock.now + duration
+        while ShutdownSignal.requested == nil, ContinuousClock.now < deadline {
+            let step = min(.milliseconds(100), deadline - ContinuousClock.now)
+            if step > .zero {
+                Thread.sleep(forTimeInterval: step.seconds)
+            }
+        }
+    }
+}
+
+/// Figures the worker keeps for its heartbeat row and its stop log line.
+struct WorkerCounters {
+    var received = 0
+    var processed = 0
+    var duplicates = 0
+    var deadLettered = 0
+    var retried = 0
+    var resultsPublished = 0
+    var resultsReturned = 0
+    var resultsNacked = 0
+    var storageFailures = 0
+    var connectionFailures = 0
+
+    var asDictionary: [String: Int] {
+        [
+            "received": received, "processed": processed, "duplicates": duplicates,
+            "dead_lettered": deadLettered, "retried": retried, "results_published": resultsPublished,
+            "results_returned": resultsReturned, "results_nacked": resultsNacked,
+            "storage_failures": storageFailures, "connection_failures": connectionFailures,
+        ]
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+extension AMQPError {
+    /// The broker answered but refused us: wrong credentials, or no access to the vhost. Retried
+    /// slowly, because permissions may be restored, but never in a tight loop.
+    var isRefusal: Bool {
+        kind == .authenticationFailed || kind == .accessRefused
+    }
+}
