@@ -39,13 +39,16 @@ let package = Package(
         .target(name: "TallyStore", dependencies: ["TallyCore", "SQLite"]),
 
         // Application
-        .target(name: "TallyWorker", dependencies: ["TallyStore", "AMQPClient", "TallySupport"]),
+        .target(name: "TallyWorker", dependencies: ["TallyStore", "SQLite", "AMQPClient", "TallySupport"]),
         .target(name: "TallyOps", dependencies: ["TallyStore", "AMQPClient", "TallySupport"]),
+        // The tracker and billing stand-ins and the workload generator, for the demo, the
+        // benchmarks and the end-to-end tests.
+        .target(name: "TallyLoad", dependencies: ["TallyCore", "AMQPClient"]),
 
         // Executables
         .executableTarget(name: "tally-worker", dependencies: ["TallyWorker", "TallySupport"]),
         .executableTarget(name: "tallyctl", dependencies: ["TallyOps", "TallySupport"]),
-        .executableTarget(name: "tally-bench", dependencies: ["AMQPClient", "TallyStore", "TallySupport"]),
+        .executableTarget(name: "tally-bench", dependencies: ["TallyLoad", "AMQPClient", "TallyStore", "TallySupport"]),
 
         // Fast suites: no broker needed.
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
@@ -56,7 +59,7 @@ let package = Package(
 
         // Suites that need a running broker (TALLY_TEST_AMQP_URL, set by ops/test).
         .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TallyWorker", "TallyOps", "AMQPClient", "TallyStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TallyWorker", "TallyOps", "TallyLoad", "AMQPClient", "TallyStore"]),
     ],
     swiftLanguageModes: [.v6]
 )
