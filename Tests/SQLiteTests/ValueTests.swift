@@ -103,6 +103,17 @@ struct StoredValue: Sendable, CustomTestStringConvertible {
         #expect(row[0] == .null)
     }
 
+    @Test func unlabeledArrayLiteralBindsBlob() throws {
+        let folder = try TemporaryFolder()
+        let database = try folder.openDatabase()
+
+        let unlabeled = try database.queryFirst("SELECT typeof(?)", [5])
+        let labeled = try database.queryFirst("SELECT typeof(?)", arguments: [5])
+
+        #expect(unlabeled?[0] == .text("blob"))
+        #expect(labeled?[0] == .text("integer"))
+    }
+
     @Test func doubleReadsIntegers() throws {
         #expect(try Double(sqlValue: .integer(42)) == 42)
     }
