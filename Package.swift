@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "TallyCoreTests", dependencies: ["TallyCore"]),
         .testTarget(name: "TallyStoreTests", dependencies: ["TallyStore"]),
         .testTarget(name: "TallyWorkerTests", dependencies: ["TallyWorker"]),
+        .testTarget(name: "TallyOpsTests", dependencies: ["TallyOps", "TallyStore", "TallySupport"]),
 
         // Suites that need a running broker (TALLY_TEST_AMQP_URL, set by ops/test).
         .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"]),
