@@ -16,7 +16,7 @@ public struct ContractQuotas: Sendable, Equatable {
     }
 }
 
-/// What `tallyctl customers show` prints about one customer.
+/// The facts about one customer that `tallyctl customers show` prints.
 public struct CustomerReport: Sendable, Equatable {
     public var customer: Customer
     public var contacts: [Contact]

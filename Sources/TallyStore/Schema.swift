@@ -2,8 +2,8 @@ import SQLite
 
 /// The store's schema, as migrations.
 ///
-/// Customer data and ledger dates are whole Unix seconds in UTC (`*_at` columns); the inbox,
-/// outbox and heartbeat tables keep Unix milliseconds (`*_at_ms` columns) for latency figures.
+/// Customer data and ledger dates are whole Unix seconds in UTC (`*_at` columns). The inbox,
+/// outbox and heartbeat tables store Unix milliseconds (`*_at_ms` columns) for latency figures.
 enum Schema {
     static var migrator: Migrator {
         var migrator = Migrator()

@@ -24,9 +24,12 @@ public final class Store {
     /// Opens or creates the database at `path` (WAL, synchronous FULL) and migrates it.
     ///
     /// - Parameter busyTimeout: how long a transaction waits for another connection's write lock.
-    /// - Throws: `StoreError` with kind `notFound` when the folder is missing, `readOnly` when the
-    ///   file or its folder is not writable (the folder must hold the `-wal` and `-shm` files),
-    ///   `corrupt` when the file is not a database, or `sqlite` for other failures.
+    /// - Throws: `StoreError` with kind
+    ///   - `notFound` when the folder is missing,
+    ///   - `readOnly` when the file or its folder is not writable, because the folder must take
+    ///     the `-wal` and `-shm` files,
+    ///   - `corrupt` when the file is not a database,
+    ///   - `sqlite` for other failures.
     public init(path: String, busyTimeout: Duration = .seconds(5)) throws {
         self.path = path
         try Self.checkWritable(path)
@@ -64,7 +67,7 @@ public final class Store {
         }
     }
 
-    /// Runs `body` in a BEGIN DEFERRED transaction, which sees one snapshot of the database.
+    /// Runs `body` in a BEGIN DEFERRED transaction, so all its reads come from one snapshot.
     public func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
         try Self.mappingSQLiteErrors {
             try connection.transaction(.deferred) {

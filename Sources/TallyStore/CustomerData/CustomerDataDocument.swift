@@ -198,7 +198,7 @@ extension CustomerDataDocument.ContractEntry {
     }
 }
 
-/// What an import wrote: entries per kind, and the totals now below their used count.
+/// The number of entries an import wrote per kind, and the totals it left below their used count.
 public struct ImportReport: Sendable, Equatable {
     /// A total set below the number of incidents already redeemed: remaining shows as 0 and
     /// further redeems are rejected unless the contract allows overage.

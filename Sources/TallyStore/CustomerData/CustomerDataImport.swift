@@ -11,7 +11,7 @@ extension Store {
         return try write { try $0.importCustomerData(document) }
     }
 
-    /// Returns everything the database holds about customers, sorted by id.
+    /// Returns all customer data the database stores, sorted by id.
     public func exportCustomerData() throws -> CustomerDataDocument {
         try read { try $0.exportCustomerData() }
     }
@@ -159,7 +159,7 @@ extension WriteTransaction {
 }
 
 extension ReadTransaction {
-    /// Returns everything the database holds about customers as a document, sorted by id.
+    /// Returns all customer data the database stores as a document, sorted by id.
     public func exportCustomerData() throws -> CustomerDataDocument {
         let backend = backend
         var document = CustomerDataDocument()

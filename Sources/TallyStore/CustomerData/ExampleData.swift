@@ -7,7 +7,7 @@ public enum ExampleData {
     /// Returns the example data for `now`. Dates are whole days from 00:00 UTC of `now`'s day,
     /// so the document is the same all day long:
     /// - contract 1 (Bryan's widget factory, Normal 1): active from 365 days before to 365 days
-    ///   after; phone 10 with a low-water mark of 2, e-mail 20, on-site 2.
+    ///   after. Totals: phone 10 with a low-water mark of 2, e-mail 20, on-site 2.
     /// - contract 2 (Joao, Inc., Enhanced): ended 10 days ago, in its 30 grace days; phone 3,
     ///   e-mail 5, and overage allowed.
     /// - contract 3 (Example Corp., Ultra-Special): ended 60 days ago, expired 30 days ago.

@@ -3,10 +3,10 @@ import Foundation
 /// Large generated customer data for benchmarks, the same for the same seed and day.
 public enum SyntheticData {
     /// Returns `customers` customers named `S000001` and up, each with 1 to 3 contacts and one
-    /// contract on the example support levels and incident types. Contracts are mostly active;
-    /// about 10 % are in their grace period, 10 % expired and 5 % not started, and about 10 %
-    /// of the active ones have totals of 1 or 2 so that quotas run out. Every fifth customer also
-    /// has an older, expired contract.
+    /// contract on the example support levels and incident types. About 75 % of the contracts are
+    /// active, 10 % in their grace period, 10 % expired and 5 % not started. About 10 % of all
+    /// contracts are active ones with totals of 1 or 2, so that their quotas run out. Every fifth
+    /// customer also has an older, expired contract.
     ///
     /// Dates are whole days from 00:00 UTC of `now`'s day, as in `ExampleData`.
     public static func document(customers count: Int, seed: UInt64, now: Date) -> CustomerDataDocument {
