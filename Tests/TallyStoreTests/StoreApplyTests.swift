@@ -175,3 +175,45 @@ import Testing
         #expect(try temporary.store.read { try $0.backend.contacts(email: "nobody@nowhere.example") } == [])
     }
 }
+
+@Suite struct StoreBackendTests {
+    typealias F = StoreFixtures
+
+    @Test func backendOpensOwnTransaction() throws {
+        let temporary = try TemporaryStore()
+        try F.seed(temporary.store.database)
+        let backend = SQLiteCustomerBackend(database: temporary.store.database)
+
+        let created = try backend.apply(F.createIssue(3, customer: "1", contact: "93"), commandID: "m1")
+        let redeemed = try backend.apply(F.redeem(3, "email"), commandID: "m2")
+
+        #expect(created.summary == "accepted c1")
+        #expect(redeemed.summary == "redeemed email")
+        #expect(!temporary.store.database.isInTransaction)
+        #expect(try backend.redeemedTypes(issueID: 3) == ["email"])
+        #expect(try backend.contractStatus(contractID: "c2", at: F.now) == .inGracePeriod)
+        #expect(try backend.contractStatus(contractID: "none", at: F.now) == nil)
+        #expect(try backend.quotas(contractID: "c1") == [
+            IncidentQuota(incidentType: "email", total: 5, used: 1),
+            IncidentQuota(incidentType: "phone", total: 2, used: 0),
+        ])
+        #expect(try backend.quotas(contractID: "c4") == [])
+    }
+
+    @Test func backendRollsBackOnError() throws {
+        struct Stop: Error {}
+        let temporary = try TemporaryStore()
+        try F.seed(temporary.store.database)
+        let backend = SQLiteCustomerBackend(database: temporary.store.database)
+        _ = try backend.apply(F.createIssue(3, customer: "1", contact: "93"), commandID: "m1")
+
+        #expect(throws: Stop.self) {
+            try backend.withTransaction {
+                _ = try backend.apply(F.redeem(3, "email"), commandID: "m2")
+                throw Stop()
+            }
+        }
+        #expect(try backend.redeemedTypes(issueID: 3) == [])
+        #expect(try backend.usedCounts(contractID: "c1")["email", default: 0] == 0)
+    }
+}
