@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "TallyOps", dependencies: ["TallyStore", "AMQPClient", "TallySupport"]),
         // The tracker and billing stand-ins and the workload generator, for the demo, the
         // benchmarks and the end-to-end tests.
-        .target(name: "TallyLoad", dependencies: ["TallyCore", "AMQPClient"]),
+        .target(name: "TallyLoad", dependencies: ["TallyCore", "TallyStore", "AMQPClient"]),
 
         // Executables
         .executableTarget(name: "tally-worker", dependencies: ["TallyWorker", "TallySupport"]),

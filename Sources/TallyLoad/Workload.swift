@@ -1,5 +1,6 @@
 import Foundation
 import TallyCore
+import TallyStore
 
 /// The customers a workload draws from: ids only, as the tracker would know them.
 public struct WorkloadUniverse: Sendable {
@@ -21,6 +22,18 @@ public struct WorkloadUniverse: Sendable {
     public init(customers: [Customer], incidentTypes: [IncidentTypeID]) {
         self.customers = customers
         self.incidentTypes = incidentTypes
+    }
+
+    /// The ids of a customer data file, as the tracker would know them.
+    public init(_ document: CustomerDataDocument) {
+        var contracts: [CustomerID: [ContractID]] = [:]
+        for contract in document.contracts {
+            contracts[contract.customerID, default: []].append(contract.id)
+        }
+        self.customers = document.customers.map { customer in
+            Customer(id: customer.id, contactIDs: customer.contacts.map(\.id), contractIDs: contracts[customer.id] ?? [])
+        }
+        self.incidentTypes = document.incidentTypes.map(\.id)
     }
 }
 
@@ -133,22 +146,22 @@ public enum WorkloadGenerator {
         func lastWellFormed(_ random: inout SplitMix64) -> PlannedCommand? {
             let candidates = commands.suffix(50).filter { $0.intent != .malformed && $0.intent != .duplicate }
             guard !candidates.isEmpty else { return nil }
-            return candidates[random.nextIndex(candidates.count)]
+            return candidates[random.next(below: candidates.count)]
         }
 
         mutating func addIssue(_ random: inout SplitMix64) {
-            let customerIndex = random.nextIndex(universe.customers.count)
+            let customerIndex = random.next(below: universe.customers.count)
             let customer = universe.customers[customerIndex]
             let issueID = nextIssueID
             nextIssueID += 1
 
             var customerID = customer.id
-            var contactID = customer.contactIDs.isEmpty ? "none" : customer.contactIDs[random.nextIndex(customer.contactIDs.count)]
+            var contactID = customer.contactIDs.isEmpty ? "none" : customer.contactIDs[random.next(below: customer.contactIDs.count)]
             if random.nextUnit() < options.invalidIssueShare {
                 if random.nextUnit() < 0.5 {
                     customerID = "unknown-\(issueID)"
                 } else {
-                    let other = universe.customers[random.nextIndex(universe.customers.count)]
+                    let other = universe.customers[random.next(below: universe.customers.count)]
                     if other.id != customer.id, let stranger = other.contactIDs.first {
                         contactID = stranger
                     }
@@ -174,14 +187,14 @@ public enum WorkloadGenerator {
         }
 
         mutating func addFollowUp(_ random: inout SplitMix64) {
-            let index = random.nextIndex(openIssues.count)
+            let index = random.next(below: openIssues.count)
             var issue = openIssues[index]
             let customerID = universe.customers[issue.customerIndex].id
-            let type = universe.incidentTypes[random.nextIndex(universe.incidentTypes.count)]
+            let type = universe.incidentTypes[random.next(below: universe.incidentTypes.count)]
             let roll = random.nextUnit()
 
             if !issue.redeemedTypes.isEmpty, roll < options.unredeemShare {
-                let given = issue.redeemedTypes.sorted()[random.nextIndex(issue.redeemedTypes.count)]
+                let given = issue.redeemedTypes.sorted()[random.next(below: issue.redeemedTypes.count)]
                 issue.redeemedTypes.remove(given)
                 add(incidentCommand("incident.unredeem", intent: .unredeem, issueID: issue.issueID, customerID: customerID, type: given))
             } else if roll < options.unredeemShare + options.updateShare {
@@ -192,7 +205,7 @@ public enum WorkloadGenerator {
                 issue.redeemedTypes = types
                 let body: [String: Any] = [
                     "issue_id": issue.issueID, "incident_types": types.sorted(),
-                    "redeemed_by": "staff-\(random.nextIndex(20))", "requested_at": timestamp,
+                    "redeemed_by": "staff-\(random.next(below: 20))", "requested_at": timestamp,
                 ]
                 add(PlannedCommand(
                     routingKey: "incident.update", messageID: nextMessageID(), headers: ["customer-id": customerID],
@@ -231,36 +244,16 @@ public enum WorkloadGenerator {
                 ("incident.redeem", nil, JSON.encode(["issue_id": 1, "incident_type": "phone", "requested_at": timestamp])),
                 ("incident.redeem", nextMessageID(), [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]),
             ]
-            let (routingKey, messageID, body) = kinds[random.nextIndex(kinds.count)]
+            let (routingKey, messageID, body) = kinds[random.next(below: kinds.count)]
             add(PlannedCommand(routingKey: routingKey, messageID: messageID, headers: [:], body: body, intent: .malformed))
         }
     }
 }
 
-/// SplitMix64: a small, fast, seedable generator (the system generator cannot be seeded).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// A uniform value in 0..<1.
-    public mutating func nextUnit() -> Double {
+    mutating func nextUnit() -> Double {
         Double(next() >> 11) / Double(1 << 53)
-    }
-
-    /// A uniform index in 0..<count.
-    public mutating func nextIndex(_ count: Int) -> Int {
-        Int(next() % UInt64(count))
     }
 }
 
@@ -270,15 +263,5 @@ enum JSON {
     static func encode(_ object: [String: Any]) -> [UInt8] {
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return Array(data)
-    }
-}
-
-enum RFC3339 {
-    /// Formats an instant as `2026-12-04T21:03:44Z`, in UTC, to the second.
-    static func string(from date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
     }
 }
