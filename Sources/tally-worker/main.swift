@@ -49,6 +49,9 @@ let processingOptions = OptionGroup(title: "PROCESSING OPTIONS", options: [
         "confirm-timeout", valueName: "seconds", help: "How long to wait for the broker's confirms before logging and waiting again; acks stay held.",
         default: Duration.seconds(10), environment: "TALLY_CONFIRM_TIMEOUT", in: Duration.milliseconds(100)...Duration.seconds(600)),
     .option(
+        "inbox-retention", valueName: "seconds", help: "How long a command's message id is remembered for duplicate detection, in seconds or with a unit such as 720h. A duplicate older than this is processed again.",
+        default: Duration.seconds(30 * 86_400), environment: "TALLY_INBOX_RETENTION", in: Duration.seconds(3600)...Duration.seconds(3650 * 86_400)),
+    .option(
         "shutdown-grace-period", valueName: "seconds", help: "Maximum time from SIGTERM or SIGINT to exit; unfinished deliveries are left for redelivery.",
         default: Duration.seconds(20), environment: "TALLY_SHUTDOWN_GRACE_PERIOD", in: Duration.seconds(1)...Duration.seconds(3600)),
 ])
@@ -98,6 +101,7 @@ func runWorker(_ parsed: ParsedCommand) throws -> Int32 {
     configuration.databaseBusyTimeout = parsed.value("busy-timeout", as: Duration.self) ?? .seconds(5)
     configuration.confirmTimeout = parsed.value("confirm-timeout", as: Duration.self) ?? .seconds(10)
     configuration.shutdownGracePeriod = parsed.value("shutdown-grace-period", as: Duration.self) ?? .seconds(20)
+    configuration.inboxRetention = parsed.value("inbox-retention", as: Duration.self) ?? .seconds(30 * 86_400)
     configuration.amqpHeartbeat = parsed.value("heartbeat", as: Duration.self) ?? .seconds(30)
     configuration.caCertificatePath = parsed.value("tls-ca-file", as: String.self)
     configuration.crashOnMessageID = ProcessInfo.processInfo.environment["TALLY_FAULT_CRASH_ON_MESSAGE_ID"]

@@ -40,6 +40,9 @@ public struct WorkerConfiguration: Sendable {
     /// How often the worker records its heartbeat row and sweeps the outbox for results left by
     /// a crash, a nack or an unroutable return.
     public var housekeepingInterval: Duration = .seconds(5)
+    /// How long a command's message id stays in the inbox. A duplicate that arrives later is
+    /// processed again, so keep this longer than any redelivery or replay can take.
+    public var inboxRetention: Duration = .seconds(30 * 86_400)
     /// Outbox rows younger than this are left to the worker that wrote them.
     public var outboxSweepMinimumAge: Duration = .seconds(10)
     /// Test-only fault switch: the process exits at once, without acking, when it receives a

@@ -140,6 +140,25 @@ extension Worker {
         lastHousekeeping = ContinuousClock.now
         try drainOutbox(session, includingRecentRows: false)
         recordHeartbeatIgnoringErrors()
+        pruneInboxIfDue()
+    }
+
+    /// Deletes inbox ids older than the retention, at most every ten minutes, so the inbox
+    /// stays bounded. A failure is logged; the next round tries again.
+    func pruneInboxIfDue() {
+        guard ContinuousClock.now - lastInboxPruning >= .seconds(600) else { return }
+        lastInboxPruning = ContinuousClock.now
+        let cutoff = Date().addingTimeInterval(-configuration.inboxRetention.seconds)
+        do {
+            let deleted = try store.write { transaction in
+                try transaction.deleteInbox(receivedBefore: cutoff)
+            }
+            if deleted > 0 {
+                logger.info("inbox pruned", metadata: ["deleted": "\(deleted)", "retention_days": "\(configuration.inboxRetention.components.seconds / 86_400)"])
+            }
+        } catch {
+            logger.warning("inbox not pruned", metadata: ["database": "\(store.path)", "error": "\(error)"])
+        }
     }
 
     func heartbeat() -> WorkerHeartbeat {

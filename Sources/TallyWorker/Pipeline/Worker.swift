@@ -23,6 +23,7 @@ public final class Worker {
     var counters = WorkerCounters()
     let startedAt = Date()
     var lastHousekeeping = ContinuousClock.now
+    var lastInboxPruning = ContinuousClock.now
     /// When the worker last acked a delivery, for the heartbeat.
     var lastActivity = Date()
     /// Outbox rows confirmed by the broker, deleted in the next write transaction so that a
@@ -70,6 +71,11 @@ public final class Worker {
                 transition(.connected)
 
                 try runSession(session)
+                break
+            } catch let error as StoppedWhileWaitingError {
+                logger.warning("stopped before the work in hand was finished; the broker delivers it again", metadata: [
+                    "reason": "\(error.reason)",
+                ])
                 break
             } catch let error as TopologyMismatchError {
                 logger.critical("topology mismatch; not consuming", metadata: ["error": "\(error)"])
