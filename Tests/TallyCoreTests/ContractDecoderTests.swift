@@ -92,7 +92,7 @@ import TallyCore
         #expect(try decode(ContractFixtures.envelope(.incidentRedeem, body)).get().command.issueID == Int64.max)
     }
 
-    @Test(arguments: [nil, "application/json", "Application/JSON", "application/json; charset=utf-8", "application/json;charset=\"UTF-8\"", ""])
+    @Test(arguments: [nil, "application/json", "Application/JSON", "application/json; charset=utf-8", "application/json;charset=\"UTF-8\"", "", "application/json;"])
     func contentTypeAccepted(contentType: String?) throws {
         var envelope = ContractFixtures.envelope(.incidentRedeem, #"{"issue_id":1,"incident_type":"phone","requested_at":"2026-03-01T09:30:00Z"}"#)
         envelope.contentType = contentType

@@ -67,8 +67,7 @@ public enum CommandDecoder {
                 detail: "The delivery has no message_id property, but every command needs one of 1 to 128 characters as its idempotency key."
             )
         }
-        let count = FieldReader.characterCount(messageID, atMost: maximumMessageIDCharacters)
-        guard count <= maximumMessageIDCharacters else {
+        guard FieldReader.hasLength(messageID, in: 1...maximumMessageIDCharacters) else {
             throw MalformedCommand(
                 reason: .invalidMessageID,
                 detail: "The message_id property must have 1 to 128 characters, but it has \(messageID.unicodeScalars.count)."
@@ -77,15 +76,16 @@ public enum CommandDecoder {
         return messageID
     }
 
-    /// Accepts an absent content type, or `application/json` with at most a `charset=utf-8`
-    /// parameter, in any letter case.
+    /// Accepts an absent or empty content type, or `application/json` with at most a
+    /// `charset=utf-8` parameter, in any letter case. Empty parameters (`application/json;`)
+    /// are ignored.
     private static func checkContentType(_ contentType: String?) throws(MalformedCommand) {
-        guard let contentType, !contentType.isEmpty else { return }
+        guard let contentType, !contentType.isEmpty, contentType != "application/json" else { return }
 
         let parts = contentType.split(separator: ";", omittingEmptySubsequences: false)
         let mediaType = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
         var isSupported = mediaType == "application/json"
-        for parameter in parts.dropFirst() {
+        for parameter in parts.dropFirst() where !parameter.allSatisfy(\.isWhitespace) {
             let pair = parameter.split(separator: "=", maxSplits: 1).map {
                 $0.trimmingCharacters(in: .whitespaces).lowercased()
             }

@@ -126,9 +126,8 @@ enum FieldReader {
         guard case .string(let text) = value else {
             throw invalid(field, stringExpectation(length), found: value.messageDescription)
         }
-        let count = characterCount(text, atMost: length.upperBound)
-        guard length.contains(count) else {
-            let found = count == 0 ? "empty" : "a string of \(text.unicodeScalars.count) characters"
+        guard hasLength(text, in: length) else {
+            let found = text.isEmpty ? "empty" : "a string of \(text.unicodeScalars.count) characters"
             throw invalid(field, stringExpectation(length), found: found)
         }
         return text
@@ -178,14 +177,16 @@ enum FieldReader {
 
     // MARK: - Helpers
 
-    /// Counts the Unicode scalars in `text`. Counts up to `limit` are exact, and any count
-    /// above `limit` means "too long".
-    static func characterCount(_ text: String, atMost limit: Int) -> Int {
+    /// Tests whether the number of Unicode scalars in `text` is in `length`, whose lower bound
+    /// must be 0 or 1.
+    static func hasLength(_ text: String, in length: ClosedRange<Int>) -> Bool {
+        precondition(length.lowerBound <= 1, "only lower bounds of 0 and 1 are supported")
         let byteCount = text.utf8.count
-        if byteCount == 0 { return 0 }
-        // A scalar takes 1 to 4 bytes, so a short byte count bounds the scalar count.
-        if byteCount <= limit, text.utf8.allSatisfy({ $0 < 0x80 }) { return byteCount }
-        return text.unicodeScalars.count
+        guard byteCount >= length.lowerBound else { return false }
+        // A scalar takes 1 to 4 bytes, so a text of at most `upperBound` bytes has at most
+        // `upperBound` scalars, and a non-empty text has at least one.
+        if byteCount <= length.upperBound { return true }
+        return text.unicodeScalars.count <= length.upperBound
     }
 
     private static func stringExpectation(_ length: ClosedRange<Int>) -> String {

@@ -81,6 +81,7 @@ struct JSONReader {
         try enterContainer()
         index += 1
         var members: [JSONMember] = []
+        members.reserveCapacity(8)
 
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
