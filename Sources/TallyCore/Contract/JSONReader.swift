@@ -385,6 +385,7 @@ struct JSONReader {
 
     private func describeByte(at offset: Int) -> String {
         let byte = bytes[offset]
+        if byte == UInt8(ascii: "'") { return "\"'\"" }
         if byte >= 0x21, byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
         return "byte 0x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
     }

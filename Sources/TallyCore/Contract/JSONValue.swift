@@ -43,8 +43,8 @@ extension JSONValue {
         switch self {
         case .null: "null"
         case .bool(let value): value ? "true" : "false"
-        case .integer(let value): String(value)
-        case .number(let text): RenderedValue.truncated(text)
+        case .integer(let value): "the number \(value)"
+        case .number(let text): "the number \(RenderedValue.truncated(text))"
         case .string(let text): "the string \(RenderedValue.quoted(text))"
         case .array(let elements): elements.isEmpty ? "an empty array" : "an array"
         case .object: "an object"
