@@ -23,7 +23,7 @@ import TallyCore
         ("2026-03-01T00:30:00+23:59", 1_772_238_660.0),
     ])
     func parsesValidTimes(text: String, seconds: Double) throws {
-        let date = try RFC3339DateTime.parse(text)
+        let date = try RFC3339.parse(text)
         #expect(abs(date.timeIntervalSince1970 - seconds) < 1e-6, "\(text) gave \(date.timeIntervalSince1970)")
     }
 
@@ -37,11 +37,11 @@ import TallyCore
         "２０２６-03-01T09:30:00Z", "2026-03-01T09:30:00,5Z",
     ])
     func rejectsInvalidTimes(text: String) {
-        #expect(throws: RFC3339Error.self) { try RFC3339DateTime.parse(text) }
+        #expect(throws: RFC3339Error.self) { try RFC3339.parse(text) }
     }
 
     @Test func problemNamesMonth() {
-        #expect(throws: RFC3339Error(problem: "month 13 is out of range 01 to 12")) { try RFC3339DateTime.parse("2026-13-01T09:30:00Z") }
+        #expect(throws: RFC3339Error(problem: "month 13 is out of range 01 to 12")) { try RFC3339.parse("2026-13-01T09:30:00Z") }
     }
 
     @Test(arguments: [
@@ -56,24 +56,24 @@ import TallyCore
         (253_402_300_799.0, "9999-12-31T23:59:59Z"),
     ])
     func formatsUTC(seconds: Double, text: String) {
-        #expect(RFC3339DateTime.string(from: Date(timeIntervalSince1970: seconds)) == text)
+        #expect(RFC3339.string(from: Date(timeIntervalSince1970: seconds)) == text)
     }
 
     @Test func roundTripsEveryDayOfLeapYear() throws {
-        var day = try RFC3339DateTime.parse("2024-01-01T12:34:56.789Z")
+        var day = try RFC3339.parse("2024-01-01T12:34:56.789Z")
         for _ in 0..<366 {
-            let text = RFC3339DateTime.string(from: day)
-            #expect(try RFC3339DateTime.parse(text) == day, "\(text)")
+            let text = RFC3339.string(from: day)
+            #expect(try RFC3339.parse(text) == day, "\(text)")
             day += 86_400
         }
-        #expect(RFC3339DateTime.string(from: day) == "2025-01-01T12:34:56.789Z")
+        #expect(RFC3339.string(from: day) == "2025-01-01T12:34:56.789Z")
     }
 
     @Test func agreesWithFoundationFormatter() throws {
         let formatter = ISO8601DateFormatter()
         for seconds in stride(from: -2_000_000_000.0, to: 4_000_000_000.0, by: 12_345_678.0) {
             let date = Date(timeIntervalSince1970: seconds)
-            #expect(RFC3339DateTime.string(from: date) == formatter.string(from: date))
+            #expect(RFC3339.string(from: date) == formatter.string(from: date))
         }
     }
 }

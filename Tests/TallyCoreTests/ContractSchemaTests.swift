@@ -123,7 +123,7 @@ enum SchemaValidator {
                 // Checked as an assertion: `date-time` is RFC 3339.
                 guard case .string(let text) = instance else { continue }
                 if value != .string("date-time") { errors.append("\(at): unsupported format") }
-                if (try? RFC3339DateTime.parse(text)) == nil { errors.append("\(at): format") }
+                if (try? RFC3339.parse(text)) == nil { errors.append("\(at): format") }
             case "anyOf":
                 guard case .array(let choices) = value else { continue }
                 if !choices.contains(where: { Self.errors(instance, $0, path: at).isEmpty }) { errors.append("\(at): anyOf") }

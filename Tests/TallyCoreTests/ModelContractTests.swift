@@ -82,15 +82,15 @@ import Testing
         #expect(RFC3339.date(from: text) == date, "\(text)")
     }
 
-    @Test func formatDropsFraction() {
-        #expect(RFC3339.string(from: Date(timeIntervalSince1970: 1_773_146_096.9)) == "2026-03-10T12:34:56Z")
-        #expect(RFC3339.string(from: Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59Z")
+    @Test func formatKeepsWholeSecondsPlain() {
+        #expect(RFC3339.string(from: Date(timeIntervalSince1970: 1_773_146_096)) == "2026-03-10T12:34:56Z")
+        #expect(RFC3339.string(from: Date(timeIntervalSince1970: -1)) == "1969-12-31T23:59:59Z")
     }
 
     @Test func civilDaysAgreeForFourHundredYears() {
         var days = RFC3339.daysFromCivil(year: 1900, month: 1, day: 1)
         for _ in 0..<(146_097) {
-            let civil = RFC3339.civilDate(fromDays: days)
+            let civil = RFC3339.civilFromDays(days)
             #expect(RFC3339.daysFromCivil(year: civil.year, month: civil.month, day: civil.day) == days)
             days += 1
         }

@@ -144,7 +144,7 @@ enum FieldReader {
             throw invalid(field, timeExpectation, found: value.messageDescription)
         }
         do {
-            return try RFC3339DateTime.parse(text)
+            return try RFC3339.parse(text)
         } catch {
             throw MalformedCommand(
                 reason: .invalidField,

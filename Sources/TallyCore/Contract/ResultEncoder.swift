@@ -176,7 +176,7 @@ public enum ResultEncoder {
     }
 
     private static func time(_ date: Date) -> JSONValue {
-        .string(RFC3339DateTime.string(from: date))
+        .string(RFC3339.string(from: date))
     }
 
     private static func optionalString(_ text: String?) -> JSONValue {

@@ -13,10 +13,15 @@ public struct RFC3339Error: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 /// RFC 3339 date-times (`2026-03-01T09:30:00Z`, `2026-03-01T10:30:00.25+01:00`) for the message
-/// contract, without a formatter object: parsing and formatting are plain arithmetic, so they
-/// are fast and need no shared mutable state. Unlike the model's `RFC3339`, the parser reports
-/// why a text is invalid and the formatter keeps fractions of a second.
-public enum RFC3339DateTime {
+/// contract, the customer data and the rules' messages, without a formatter object: parsing and
+/// formatting are plain arithmetic, so they are fast and need no shared mutable state. The parser
+/// reports why a text is invalid, and the formatter keeps fractions of a second.
+public enum RFC3339 {
+    /// Parses like `parse(_:)`, returning nil instead of the reason.
+    public static func date(from text: String) -> Date? {
+        try? parse(text)
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`.
     ///
     /// `T` and `Z` may be lower case, as RFC 3339 allows. A time zone is required. The fraction
