@@ -1,1 +1,4 @@
-print("not built yet")
+import TallyOps
+import TallySupport
+
+await CommandLineTool.main(TallyctlCommand.root)

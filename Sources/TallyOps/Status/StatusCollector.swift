@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import AMQPClient
+import Foundation
+import TallyStore
+
+/// Gathers a `StatusReport` from the broker (management API, else AMQP passive declares) and
+/// the database. It never changes anything: dead letters read to count reasons go back to
+/// their queue when the channel closes.
+struct StatusCollector {
+    var broker: BrokerSettings
+    var database: DatabaseSettings
+    var thresholds: HealthThresholds
+    /// The most dead letters read to count reasons.
+    var deadLetterSample = 1_000
+
+    /// The figures that only the management API provides.
+    static let managementOnlyFigures = ["unacknowledged", "publish_rate", "deliver_rate", "ack_rate", "consumer_names"]
+
+    func collect() -> StatusReport {
+        let now = Date()
+        var brokerStatus = BrokerStatus(
+            source: "management", address: "\(broker.url.user)@\(broker.url.host):\(broker.url.port)",
+            virtualHost: broker.url.virtualHost, managementProblem: nil, missingFigures: [], error: nil)
+
+        // The management API first: its failure only narrows the figures.
+        var managementQueues: [String: [String: Any]]?
+        var resultQueueNames: [String]?
+        var consumerConnectionNames: Set<String>?
+        if let base = broker.managementURL {
+            let client = ManagementClient(
+                baseURL: base, user: broker.url.user, password: broker.url.password, virtualHost: broker.url.virtualHost)
+            do {
+                let queues = try client.queues()
+                managementQueues = Dictionary(queues.compactMap { queue in queue.string("name").map { ($0, queue) } }) { first, _ in first }
+                resultQueueNames = try client.bindings(fromExchange: Topology.resultExchange)
+                    .filter { $0.string("destination_type") == "queue" }
+                    .compactMap { $0.string("destination") }
+                consumerConnectionNames = Set(try client.consumers().compactMap { consumer in
+                    (consumer["channel_details"] as? [String: Any])?.string("connection_name")
+                })
+            } catch {
+                managementQueues = nil
+                resultQueueNames = nil
+                consumerConnectionNames = nil
+                brokerStatus.managementProblem = "\(error)"
+            }
+        }
+        if managementQueues == nil {
+            brokerStatus.source = "amqp"
+            brokerStatus.missingFigures = Self.managementOnlyFigures
+            if brokerStatus.managementProblem == nil {
+                brokerStatus.managementProblem = "no management URL given"
+            }
+        }
+
+        var queues: [QueueStatus] = []
+        var deadLetters: DeadLetterSummary?
+        do {
+            let connection = try BrokerAccess.connect(broker, command: "status")
+            defer { connection.close() }
+            let names = Self.queueNames(resultQueues: resultQueueNames)
+            for (name, role) in names {
+                if let managementQueues {
+                    queues.append(Self.queueStatus(name: name, role: role, from: managementQueues[name]))
+                } else {
+                    queues.append(try Self.passiveQueueStatus(name: name, role: role, connection: connection))
+                }
+            }
+            if queues.contains(where: { $0.name == Topology.deadLetterQueue && $0.exists }) {
+                deadLetters = try summarizeDeadLetters(connection)
+            }
+        } catch {
+            let described = BrokerAccess.describe(error, broker)
+            brokerStatus.source = "unavailable"
+            brokerStatus.error = described.message
+            queues = []
+        }
+
+        var databaseStatus = DatabaseStatus(path: database.path, workers: [])
+        do {
+            try readDatabase(into: &databaseStatus, now: now, consumers: consumerConnectionNames)
+        } catch {
+            databaseStatus.error = (error as? TallyctlError)?.message ?? "\(error)"
+        }
+
+        let health = HealthCheck.evaluate(
+            broker: brokerStatus, queues: queues, deadLetters: deadLetters, database: databaseStatus,
+            thresholds: thresholds)
+        return StatusReport(
+            generatedAt: now, broker: brokerStatus, queues: queues, deadLetters: deadLetters,
+            database: databaseStatus, health: health)
+    }
+
+    /// The queues to show with their roles: the command queue, the retry queues, the
+    /// dead-letter queue and the queues bound to `tally.results` (from the broker when the
+    /// management API answers, else from the standard topology).
+    static func queueNames(resultQueues: [String]?) -> [(String, String)] {
+        var names: [(String, String)] = [(Topology.commandQueue, "commands")]
+        names += Topology.retryQueues.map { ($0.queue, "retry") }
+        names.append((Topology.deadLetterQueue, "dead_letters"))
+        let standardResults = Topology.standard.bindings
+            .filter { $0.source == Topology.resultExchange && $0.destinationType == .queue }
+            .map(\.destination)
+        var seen = Set<String>()
+        for name in (resultQueues ?? []) + standardResults where seen.insert(name).inserted {
+            names.append((name, "results"))
+        }
+        return names
+    }
+
+    static func queueStatus(name: String, role: String, from json: [String: Any]?) -> QueueStatus {
+        guard let json else {
+            return QueueStatus(name: name, role: role, exists: false)
+        }
+        return QueueStatus(
+            name: name, role: role, exists: true, ready: json.int("messages_ready") ?? 0,
+            unacknowledged: json.int("messages_unacknowledged") ?? 0, consumers: json.int("consumers") ?? 0,
+            publishRate: json.rate("publish") ?? 0, deliverRate: json.rate("deliver_get") ?? 0,
+            ackRate: json.rate("ack") ?? 0)
+    }
+
+    /// Reads one queue with a passive declare on its own channel, because a missing queue
+    /// closes the channel with 404.
+    static func passiveQueueStatus(name: String, role: String, connection: Connection) throws -> QueueStatus {
+        let channel = try connection.openChannel()
+        defer { try? channel.close() }
+        do {
+            let ok = try channel.declareQueue(name, passive: true)
+            return QueueStatus(
+                name: name, role: role, exists: true, ready: Int(ok.messageCount), consumers: Int(ok.consumerCount))
+        } catch let error as AMQPError where error.replyCode == 404 {
+            return QueueStatus(name: name, role: role, exists: false)
+        }
+    }
+
+    private func summarizeDeadLetters(_ connection: Connection) throws -> DeadLetterSummary {
+        let queue = try DeadLetterQueue(connection: connection)
+        defer { queue.close() }
+        let total = try queue.count()
+        let letters = try queue.read(limit: min(total, deadLetterSample))
+        var byReason: [String: Int] = [:]
+        for letter in letters {
+            byReason[letter.reason, default: 0] += 1
+        }
+        return DeadLetterSummary(total: total, sampled: letters.count, byReason: byReason)
+    }
+
+    private func readDatabase(into status: inout DatabaseStatus, now: Date, consumers: Set<String>?) throws {
+        let store = try DatabaseAccess.open(database)
+        defer { store.close() }
+        let (outbox, inbox, heartbeats) = try DatabaseAccess.mapping(path: database.path) {
+            try store.read { transaction in
+                (try transaction.outboxStatistics(), try transaction.inboxCount(), try transaction.heartbeats())
+            }
+        }
+        status.outboxCount = outbox.count
+        status.outboxOldestAgeSeconds = outbox.oldestCreatedAt.map { max(0, now.timeIntervalSince($0)) }
+        status.inboxCount = inbox
+        status.workers = heartbeats.map { liveness(of: $0, now: now, consumers: consumers) }
+    }
+
+    /// Judges one heartbeat. The heartbeat row changes its last activity only when the worker
+    /// handles deliveries, so an idle worker is also alive when it holds a consumer on the
+    /// broker (seen through the management API) or, on this host, when its process runs.
+    func liveness(of heartbeat: WorkerHeartbeat, now: Date, consumers: Set<String>?) -> WorkerStatus {
+        let age = max(0, now.timeIntervalSince(heartbeat.lastActivityAt))
+        var liveness = "stale"
+        var evidence: String?
+        if heartbeat.state == "stopped" {
+            liveness = "stopped"
+        } else if consumers?.contains("tally-worker \(heartbeat.workerID)") == true {
+            liveness = "alive"
+            evidence = "consumer"
+        } else if heartbeat.host == ProcessInfo.processInfo.hostName, heartbeat.pid > 0, kill(heartbeat.pid, 0) == 0 || errno == EPERM {
+            liveness = "alive"
+            evidence = "process"
+        } else if age <= thresholds.staleAfter.inSeconds {
+            liveness = "alive"
+            evidence = "activity"
+        }
+        return WorkerStatus(
+            workerID: heartbeat.workerID, host: heartbeat.host, pid: heartbeat.pid, state: heartbeat.state,
+            liveness: liveness, evidence: evidence, startedAt: heartbeat.startedAt,
+            lastActivityAt: heartbeat.lastActivityAt, lastActivityAgeSeconds: age, counters: heartbeat.counters)
+    }
+}

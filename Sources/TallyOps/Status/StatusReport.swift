@@ -1,0 +1,72 @@
+import Foundation
+
+/// Everything `tallyctl status` and `tallyctl metrics` show, gathered once.
+struct StatusReport: Encodable, Sendable {
+    var generatedAt: Date
+    var broker: BrokerStatus
+    var queues: [QueueStatus]
+    var deadLetters: DeadLetterSummary?
+    var database: DatabaseStatus
+    var health: HealthReport
+}
+
+struct BrokerStatus: Encodable, Sendable {
+    /// `management` when the management API answered, `amqp` for the passive-declare fallback,
+    /// `unavailable` when the broker could not be reached at all.
+    var source: String
+    /// Where and as whom: `guest@127.0.0.1:5672`, virtual host separately.
+    var address: String
+    var virtualHost: String
+    /// Why the management API was not used, when it was not.
+    var managementProblem: String?
+    /// The figures the fallback cannot read.
+    var missingFigures: [String]
+    /// Why the broker could not be read; then `queues` is empty.
+    var error: String?
+}
+
+struct QueueStatus: Encodable, Sendable {
+    var name: String
+    /// `commands`, `retry`, `dead_letters` or `results`.
+    var role: String
+    var exists: Bool
+    var ready: Int?
+    var unacknowledged: Int?
+    var consumers: Int?
+    /// Messages per second, from the management API only.
+    var publishRate: Double?
+    var deliverRate: Double?
+    var ackRate: Double?
+}
+
+struct DeadLetterSummary: Encodable, Sendable {
+    var total: Int
+    /// How many were read to count reasons; fewer than `total` when the queue is larger than
+    /// the sample limit.
+    var sampled: Int
+    var byReason: [String: Int]
+}
+
+struct DatabaseStatus: Encodable, Sendable {
+    var path: String
+    var error: String?
+    var outboxCount: Int?
+    var outboxOldestAgeSeconds: Double?
+    var inboxCount: Int?
+    var workers: [WorkerStatus]
+}
+
+struct WorkerStatus: Encodable, Sendable {
+    var workerID: String
+    var host: String
+    var pid: Int32
+    var state: String
+    /// `alive`, `stale` or `stopped`.
+    var liveness: String
+    /// What showed the worker alive: `consumer`, `process`, `activity`; nil when stale.
+    var evidence: String?
+    var startedAt: Date
+    var lastActivityAt: Date
+    var lastActivityAgeSeconds: Double
+    var counters: [String: Int]
+}
