@@ -12,22 +12,37 @@ import TallyOps
         ["metrics"], ["backup"], ["config"],
     ]
 
-    static let snapshotFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+    static func snapshotName(_ path: [String]) -> String {
+        (["tallyctl"] + path).joined(separator: "-")
+    }
 
     @Test(arguments: commands)
     func helpMatchesSnapshot(_ path: [String]) async throws {
         let result = await tallyctl(path + ["--help"])
-        let name = (["tallyctl"] + path).joined(separator: "-") + ".txt"
-        let file = Self.snapshotFolder.appendingPathComponent(name)
-
-        if ProcessInfo.processInfo.environment["TALLY_UPDATE_SNAPSHOTS"] != nil {
-            try result.output.write(to: file, atomically: true, encoding: .utf8)
-        }
-        let expected = try String(contentsOf: file, encoding: .utf8)
+        let expected = try #require(HelpSnapshots.texts[Self.snapshotName(path)], "no snapshot; run with TALLY_UPDATE_SNAPSHOTS=1")
 
         #expect(result.exitCode == 0)
         #expect(result.error == "")
-        #expect(result.output == expected)
+        #expect(result.output == expected + "\n")
+    }
+
+    /// Rewrites HelpSnapshots.swift from the current help texts when TALLY_UPDATE_SNAPSHOTS is set.
+    @Test func updateSnapshotsWhenAsked() async throws {
+        guard ProcessInfo.processInfo.environment["TALLY_UPDATE_SNAPSHOTS"] != nil else { return }
+        var lines = [
+            "// The expected help of every tallyctl command, checked by HelpSnapshotTests. Rewrite it with",
+            "// TALLY_UPDATE_SNAPSHOTS=1 swift test --filter HelpSnapshotTests, then review the diff.",
+            "enum HelpSnapshots {", "    static let texts: [String: String] = [",
+        ]
+        for path in Self.commands {
+            let result = await tallyctl(path + ["--help"])
+            lines.append("        \"\(Self.snapshotName(path))\": #\"\"\"")
+            lines.append(String(result.output.dropLast()))
+            lines.append("\"\"\"#,")
+        }
+        lines += ["    ]", "}"]
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("HelpSnapshots.swift")
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
     }
 
     @Test(arguments: commands.filter { !$0.isEmpty })

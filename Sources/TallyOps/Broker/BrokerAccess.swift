@@ -31,6 +31,9 @@ enum BrokerAccess {
 
     /// One line that names the broker, the user and the virtual host, and what to check.
     static func describe(_ error: any Error, _ settings: BrokerSettings) -> TallyctlError {
+        if let error = error as? TallyctlError {
+            return error
+        }
         guard let error = error as? AMQPError else {
             return TallyctlError("broker operation failed: \(error)")
         }
@@ -39,6 +42,8 @@ enum BrokerAccess {
         switch error.kind {
         case .connectionRefused:
             return .broker("cannot connect to the broker at \(address): connection refused. Check that RabbitMQ runs there and that --amqp-url (TALLY_AMQP_URL) names its host and port")
+        case .socketError where error.operation.contains("connect"):
+            return .broker("cannot connect to the broker at \(address): \(error.detail ?? error.librabbitmqMessage ?? "socket error"). Check that RabbitMQ runs there and that --amqp-url (TALLY_AMQP_URL) names its host and port")
         case .hostNotFound:
             return .broker("cannot connect to the broker: host '\(url.host)' not found. Check the host of --amqp-url (TALLY_AMQP_URL)")
         case .timeout, .heartbeatTimeout:

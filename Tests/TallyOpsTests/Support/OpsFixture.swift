@@ -162,3 +162,15 @@ enum Commands {
         }
     }
 }
+
+/// Runs `body` with a new fixture and tears the fixture down afterwards, also when `body` throws.
+func withFixture(_ label: String, customers: Bool = true, _ body: (OpsFixture) async throws -> Void) async throws {
+    let fixture = try await OpsFixture.make(label, customers: customers)
+    do {
+        try await body(fixture)
+    } catch {
+        await fixture.tearDown()
+        throw error
+    }
+    await fixture.tearDown()
+}
