@@ -1,0 +1,168 @@
+import AMQPClient
+import Foundation
+import Testing
+import TallyStore
+
+/// `tallyctl dead` against a real broker: dead letters made by a real worker and by the
+/// broker's own dead-lettering.
+@Suite struct DeadLetterTests {
+    /// Publishes two malformed commands and waits until the worker dead-lettered both.
+    private func makeWorkerDeadLetters(_ fixture: OpsFixture) throws {
+        let worker = try fixture.startWorker("dead-w1")
+        #expect(worker.waitForLog("msg=consuming"))
+        try fixture.publish(routingKey: "incident.redeem", body: #"{"issue_id": 1, "incident_type": "phone"}"#, messageID: "bad-field")
+        try fixture.publish(routingKey: "incident.refund", body: "{}", messageID: "bad-key")
+        let dead = eventually(timeout: .seconds(20)) { ((try? fixture.messageCount("tally.dead")) ?? 0) == 2 }
+        #expect(dead)
+    }
+
+    @Test func listShowsReasonsAndKeepsLetters() async throws {
+        try await withFixture("dead-list", customers: false) { fixture in
+            try makeWorkerDeadLetters(fixture)
+
+            let table = await fixture.run(["dead", "list"])
+            let json = await fixture.run(["dead", "list", "--json"])
+            let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+            let letters = try #require(parsed["dead_letters"] as? [[String: Any]])
+
+            #expect(table.exitCode == 0, "\(table.error)")
+            #expect(table.output.hasPrefix("2 dead letters in tally.dead\n"))
+            #expect(table.output.contains("bad-field"))
+            #expect(table.output.contains("missing_field"))
+            #expect(table.output.contains("requested_at"))
+            #expect(table.output.contains(#"{"issue_id": 1, "incident_type": "phone"}"#))
+            #expect(letters.count == 2)
+            let badKey = try #require(letters.first { $0["id"] as? String == "bad-key" })
+            #expect(badKey["reason"] as? String == "unknown_routing_key")
+            #expect(badKey["routing_key"] as? String == "incident.refund")
+            #expect(badKey["worker"] as? String == "dead-w1")
+            #expect(try fixture.messageCount("tally.dead") == 2)
+        }
+    }
+
+    @Test func showPrintsHeadersAndBody() async throws {
+        try await withFixture("dead-show", customers: false) { fixture in
+            try makeWorkerDeadLetters(fixture)
+
+            let result = await fixture.run(["dead", "show", "bad-field"])
+            let missing = await fixture.run(["dead", "show", "no-such-id"])
+
+            #expect(result.exitCode == 0, "\(result.error)")
+            let lines = result.output.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+            #expect(lines.contains("Reason missing_field"))
+            #expect(lines.contains("Header x-tally-field requested_at"))
+            #expect(lines.contains("Routing key incident.redeem"))
+            #expect(result.output.contains("Body:\n{\"issue_id\": 1, \"incident_type\": \"phone\"}\n"))
+            #expect(missing.exitCode == 1)
+            #expect(missing.error.hasPrefix("Error: no dead letter 'no-such-id' among the first 2 in tally.dead"))
+        }
+    }
+
+    @Test func brokerDeadLetterWithoutIDUsesPosition() async throws {
+        try await withFixture("dead-position", customers: false) { fixture in
+            try fixture.publish(routingKey: "issue.create", body: Commands.createIssue(1), messageID: nil)
+            #expect(try fixture.rejectOne(from: "tally.commands"))
+            #expect(eventually(timeout: .seconds(10)) { ((try? fixture.messageCount("tally.dead")) ?? 0) == 1 })
+
+            let list = await fixture.run(["dead", "list", "--json"])
+            let parsed = try #require(try JSONSerialization.jsonObject(with: Data(list.output.utf8)) as? [String: Any])
+            let letter = try #require((parsed["dead_letters"] as? [[String: Any]])?.first)
+            let purge = await fixture.run(["dead", "purge", "#1"])
+
+            #expect(letter["id"] as? String == "#1")
+            #expect(letter["reason"] as? String == "broker:rejected")
+            #expect(letter["broker_queue"] as? String == "tally.commands")
+            #expect(letter["routing_key"] as? String == "issue.create")
+            #expect(letter["death_count"] as? Int == 1)
+            #expect(purge.exitCode == 0, "\(purge.error)")
+            #expect(purge.output == "1 dead letters purged from tally.dead\n")
+            #expect(try fixture.messageCount("tally.dead") == 0)
+        }
+    }
+
+    @Test func purgeRemovesOnlyChosen() async throws {
+        try await withFixture("dead-purge", customers: false) { fixture in
+            try makeWorkerDeadLetters(fixture)
+
+            let one = await fixture.run(["dead", "purge", "bad-key", "unknown-id"])
+            let remaining = try fixture.messageCount("tally.dead")
+            let all = await fixture.run(["dead", "purge", "--all"])
+
+            #expect(one.exitCode == 1)
+            #expect(one.output == "1 dead letters purged from tally.dead\n")
+            #expect(one.error.contains("no dead letter 'unknown-id'"))
+            #expect(remaining == 1)
+            #expect(all.exitCode == 0)
+            #expect(all.output == "1 dead letters purged from tally.dead\n")
+            #expect(try fixture.messageCount("tally.dead") == 0)
+        }
+    }
+
+    @Test func replayOfMalformedIsDuplicate() async throws {
+        try await withFixture("dead-replay-dup", customers: false) { fixture in
+            try makeWorkerDeadLetters(fixture)
+
+            let result = await fixture.run(["dead", "replay", "bad-field"])
+            let acked = eventually(timeout: .seconds(20)) {
+                fixture.workers[0].log.contains("duplicate commands acked without effect")
+            }
+
+            #expect(result.exitCode == 0, "\(result.error)")
+            #expect(result.output == "replayed bad-field\n1 replayed to tally.commands\n")
+            #expect(acked)
+            #expect(try fixture.messageCount("tally.dead") == 1)
+        }
+    }
+
+    /// A replay that stops between the confirm of its copy and the ack of the dead letter
+    /// leaves the dead letter in place; replaying again publishes a second copy, and the
+    /// worker processes the command exactly once.
+    @Test func interruptedReplayProcessesOnce() async throws {
+        try await withFixture("dead-replay-crash") { fixture in
+            try fixture.publish(routingKey: "incident.redeem", body: Commands.redeem(41), messageID: "redeem-41")
+            #expect(try fixture.rejectOne(from: "tally.commands"))
+            #expect(eventually(timeout: .seconds(10)) { ((try? fixture.messageCount("tally.dead")) ?? 0) == 1 })
+            try fixture.publish(routingKey: "issue.create", body: Commands.createIssue(41), messageID: "create-41")
+
+            let crashed = try runTallyctlProcess(
+                ["dead", "replay", "redeem-41"], fixture: fixture, extra: ["TALLY_FAULT_EXIT_AFTER_REPLAY_CONFIRM": "1"])
+            #expect(crashed == 75)
+            #expect(try fixture.messageCount("tally.dead") == 1)
+            #expect(try fixture.messageCount("tally.commands") == 2)
+
+            let replayed = await fixture.run(["dead", "replay", "redeem-41"])
+            #expect(replayed.exitCode == 0, "\(replayed.error)")
+            #expect(try fixture.messageCount("tally.dead") == 0)
+            #expect(try fixture.messageCount("tally.commands") == 3)
+
+            let worker = try fixture.startWorker("replay-w1")
+            let drained = eventually(timeout: .seconds(30)) {
+                worker.log.contains("duplicate commands acked without effect")
+                    && ((try? fixture.messageCount("billing.redemptions")) ?? 0) == 1
+            }
+            #expect(drained, "\(worker.log)")
+            #expect(try fixture.messageCount("tally.commands") == 0)
+            #expect(try fixture.messageCount("billing.redemptions") == 1)
+
+            let ledger = await fixture.run(["ledger", "--issue", "41", "--json"])
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(ledger.output.utf8)) as? [[String: Any]])
+            #expect(rows.count == 1)
+            #expect(rows.first?["command_id"] as? String == "redeem-41")
+            let verify = await fixture.run(["verify"])
+            #expect(verify.exitCode == 0)
+        }
+    }
+
+    /// Runs the tallyctl executable as a child process and returns its exit status.
+    private func runTallyctlProcess(_ arguments: [String], fixture: OpsFixture, extra: [String: String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = executable("tallyctl")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(fixture.environment.merging(extra) { _, new in new }) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
