@@ -90,7 +90,7 @@ public final class Console: @unchecked Sendable {
     private static func writeFully(_ text: String, to descriptor: Int32) {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            let written = bytes.withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
                 return
@@ -98,6 +98,11 @@ public final class Console: @unchecked Sendable {
             bytes = bytes.dropFirst(written)
         }
     }
+}
+
+/// The C library's `write`, which `Console.write(_:)` hides inside the class.
+private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(descriptor, buffer, count)
 }
 
 /// ANSI SGR colour codes.
