@@ -125,7 +125,27 @@ public final class SQLiteCustomerBackend: CustomerBackend {
         }
     }
 
+    public func issueRejection(issueID: Int64) throws -> IssueRejectionReason? {
+        guard let row = try database.queryFirst("SELECT reason FROM issue_rejections WHERE issue_id = ?", issueID) else {
+            return nil
+        }
+        let text: String = try row.get(0)
+        guard let reason = IssueRejectionReason(rawValue: text) else {
+            throw StoreError(.invalidData("issue_rejections.reason of issue \(issueID) is '\(text)', not a known reason"))
+        }
+        return reason
+    }
+
     // MARK: Changes
+
+    public func saveIssueRejection(issueID: Int64, reason: IssueRejectionReason, at instant: Date) throws {
+        try database.execute(
+            """
+            INSERT INTO issue_rejections (issue_id, reason, rejected_at) VALUES (?, ?, ?)
+            ON CONFLICT (issue_id) DO UPDATE SET reason = excluded.reason, rejected_at = excluded.rejected_at
+            """,
+            issueID, reason.rawValue, StoredDate.seconds(instant))
+    }
 
     public func saveIssue(_ issue: IssueRecord) throws {
         try database.execute(

@@ -10,8 +10,22 @@ enum Schema {
         migrator.register(1, "customers, contracts, issues, redemptions, ledger, inbox, outbox, heartbeats") { database in
             try database.executeScript(version1)
         }
+        migrator.register(2, "rejected issues") { database in
+            try database.executeScript(version2)
+        }
         return migrator
     }
+
+    /// Issues whose `issue.create` was rejected, so that a redeem for one is rejected at once
+    /// with the reason instead of waiting for a creation that will not come. A later accepted
+    /// `issue.create` for the same id takes precedence, because `issues` is read first.
+    static let version2 = """
+        CREATE TABLE issue_rejections (
+            issue_id INTEGER PRIMARY KEY CHECK (issue_id > 0),
+            reason TEXT NOT NULL,
+            rejected_at INTEGER NOT NULL
+        );
+        """
 
     static let version1 = """
         CREATE TABLE support_levels (

@@ -37,3 +37,11 @@ import Testing
         #expect(policy.retryQueue(for: .incidents([]), attempt: 0) == nil)
     }
 }
+
+@Suite struct RetryPolicyRejectedIssueTests {
+    @Test func rejectedCreationIsFinalAtOnce() {
+        let rejection = IncidentRejection(
+            issueID: 7, incidentType: "phone", reason: .unknownIssue, detail: "test", issueRejectionReason: .contractExpired)
+        #expect(RetryPolicy().retryQueue(for: .incidents([.rejected(rejection)]), attempt: 0) == nil)
+    }
+}

@@ -148,6 +148,7 @@ public enum ResultEncoder {
             JSONMember("incident_type", .string(rejection.incidentType)),
             JSONMember("reason", .string(rejection.reason.rawValue)),
             JSONMember("detail", .string(rejection.detail)),
+            JSONMember("issue_rejection_reason", optionalString(rejection.issueRejectionReason?.rawValue)),
             JSONMember("customer_id", optionalString(rejection.customerID)),
             JSONMember("contract_id", optionalString(rejection.contractID)),
             JSONMember("quota", rejection.quota.map(quota) ?? .null),

@@ -33,6 +33,14 @@ public protocol CustomerBackend {
 
     /// Inserts an accepted issue, or replaces the record of a known issue id.
     func saveIssue(_ issue: IssueRecord) throws
+
+    /// The reason the issue's last `issue.create` was rejected, or nil when it was never
+    /// rejected. Lets the rules reject an incident command for that issue at once, saying why,
+    /// instead of treating the issue as one that may still arrive.
+    func issueRejection(issueID: Int64) throws -> IssueRejectionReason?
+
+    /// Records that an `issue.create` was rejected.
+    func saveIssueRejection(issueID: Int64, reason: IssueRejectionReason, at instant: Date) throws
     /// Records a redemption of `entry.incidentType` for `entry.issueID` on `entry.contractID`,
     /// raises the used count to `entry.usedAfter` and appends `entry` to the ledger.
     /// Returns the new ledger id.
@@ -44,4 +52,14 @@ public protocol CustomerBackend {
     /// Runs `body` so that no other writer changes the data between its reads and its writes,
     /// and undoes its writes when it throws. Joins a transaction that is already open.
     func withTransaction<T>(_ body: () throws -> T) throws -> T
+}
+
+extension CustomerBackend {
+    /// A backend that keeps no rejected issues reports none.
+    public func issueRejection(issueID: Int64) throws -> IssueRejectionReason? {
+        nil
+    }
+
+    /// A backend that keeps no rejected issues stores nothing.
+    public func saveIssueRejection(issueID: Int64, reason: IssueRejectionReason, at instant: Date) throws {}
 }

@@ -190,10 +190,14 @@ public struct IncidentRejection: Sendable, Equatable {
     public var contractID: ContractID?
     /// The counters at the time of the rejection, when the issue and type are known.
     public var quota: IncidentQuota?
+    /// For `unknownIssue`: why the issue's `issue.create` was rejected, or nil when Tally never
+    /// saw one. Only a nil value is worth a retry.
+    public var issueRejectionReason: IssueRejectionReason?
 
     public init(
         issueID: Int64, incidentType: IncidentTypeID, reason: IncidentRejectionReason, detail: String,
-        customerID: CustomerID? = nil, contractID: ContractID? = nil, quota: IncidentQuota? = nil
+        customerID: CustomerID? = nil, contractID: ContractID? = nil, quota: IncidentQuota? = nil,
+        issueRejectionReason: IssueRejectionReason? = nil
     ) {
         self.issueID = issueID
         self.incidentType = incidentType
@@ -202,5 +206,6 @@ public struct IncidentRejection: Sendable, Equatable {
         self.customerID = customerID
         self.contractID = contractID
         self.quota = quota
+        self.issueRejectionReason = issueRejectionReason
     }
 }

@@ -61,7 +61,8 @@ extension CustomerBackend {
     public func incidentSnapshot(issueID: Int64) throws -> IncidentSnapshot {
         let typeIDs = Set(try incidentTypes().map(\.id))
         guard let issue = try issue(id: issueID) else {
-            return IncidentSnapshot(issue: nil, incidentTypes: typeIDs, contract: nil)
+            return IncidentSnapshot(
+                issue: nil, incidentTypes: typeIDs, contract: nil, issueRejection: try issueRejection(issueID: issueID))
         }
 
         let issueContract = try loadContractState(id: issue.contractID)
@@ -76,10 +77,13 @@ extension CustomerBackend {
 
     private func createIssue(_ creation: IssueCreation) throws -> IssueOutcome {
         let outcome = IssueRules.decide(creation, snapshot: try issueSnapshot(for: creation))
-        if case .accepted(let acceptance) = outcome {
+        switch outcome {
+        case .accepted(let acceptance):
             try saveIssue(IssueRecord(
                 issueID: acceptance.issueID, projectID: acceptance.projectID, customerID: acceptance.customerID,
                 contactID: acceptance.contactID, contractID: acceptance.contractID, createdAt: creation.createdAt))
+        case .rejected(let rejection):
+            try saveIssueRejection(issueID: rejection.issueID, reason: rejection.reason, at: creation.createdAt)
         }
         return outcome
     }

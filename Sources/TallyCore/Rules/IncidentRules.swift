@@ -44,7 +44,7 @@ public enum IncidentRules {
     ) -> IncidentOutcome {
         let context = RejectionContext(issueID: issueID, incidentType: incidentType, snapshot: snapshot)
         guard let issue = snapshot.issue, let state = snapshot.contract else {
-            return context.reject(.unknownIssue, "Issue \(issueID) is not known: no issue.create for it was accepted.")
+            return context.rejectUnknownIssue()
         }
         guard snapshot.incidentTypes.contains(incidentType) else {
             return context.reject(.unknownIncidentType, "Incident type \"\(incidentType)\" is not defined.")
@@ -94,7 +94,7 @@ public enum IncidentRules {
     ) -> IncidentOutcome {
         let context = RejectionContext(issueID: issueID, incidentType: incidentType, snapshot: snapshot)
         guard let issue = snapshot.issue, let issueContract = snapshot.contract else {
-            return context.reject(.unknownIssue, "Issue \(issueID) is not known: no issue.create for it was accepted.")
+            return context.rejectUnknownIssue()
         }
         guard snapshot.incidentTypes.contains(incidentType) else {
             return context.reject(.unknownIncidentType, "Incident type \"\(incidentType)\" is not defined.")
@@ -124,6 +124,21 @@ public enum IncidentRules {
         var issueID: Int64
         var incidentType: IncidentTypeID
         var snapshot: IncidentSnapshot
+
+        /// Rejects as `unknownIssue`, saying whether the issue's creation was rejected (final) or
+        /// never seen (it may still arrive).
+        func rejectUnknownIssue() -> IncidentOutcome {
+            guard let issueRejection = snapshot.issueRejection else {
+                return reject(.unknownIssue, "Issue \(issueID) is not known: no issue.create for it was accepted.")
+            }
+            var outcome = reject(
+                .unknownIssue, "Issue \(issueID) is not known: its issue.create was rejected as \(issueRejection.rawValue).")
+            if case .rejected(var rejection) = outcome {
+                rejection.issueRejectionReason = issueRejection
+                outcome = .rejected(rejection)
+            }
+            return outcome
+        }
 
         func reject(
             _ reason: IncidentRejectionReason, _ detail: String, contractID: ContractID? = nil, quota: IncidentQuota? = nil

@@ -54,15 +54,18 @@ public struct IncidentSnapshot: Sendable, Equatable {
     /// Per live redemption of the issue, the contract it counts against. This is the issue's
     /// contract unless a later `issue.create` moved the issue to another one.
     public var redemptions: [IncidentTypeID: ContractState]
+    /// Why the issue's `issue.create` was rejected, when `issue` is nil for that reason.
+    public var issueRejection: IssueRejectionReason?
 
     public init(
         issue: IssueRecord?, incidentTypes: Set<IncidentTypeID>, contract: ContractState?,
-        redemptions: [IncidentTypeID: ContractState] = [:]
+        redemptions: [IncidentTypeID: ContractState] = [:], issueRejection: IssueRejectionReason? = nil
     ) {
         self.issue = issue
         self.incidentTypes = incidentTypes
         self.contract = contract
         self.redemptions = redemptions
+        self.issueRejection = issueRejection
     }
 
     /// The incident types the issue has live redemptions for.

@@ -5,7 +5,8 @@ import TallyCore
 /// The tracker may publish an `incident.redeem` moments after the `issue.create` it depends on,
 /// and another worker may still hold that issue in an uncommitted batch. An `unknown_issue`
 /// rejection is therefore sent back through the delay queues of the topology, one per retry
-/// (1 s, 5 s, then 30 s), and reported only when the last one has passed.
+/// (1 s, 5 s, then 30 s), and reported only when the last one has passed. An issue whose
+/// creation Tally rejected will not arrive, so that rejection is final at once.
 struct RetryPolicy: Sendable {
     let queues: [Topology.RetryQueue]
 
@@ -26,7 +27,7 @@ extension CommandOutcome {
         guard case .incidents(let outcomes) = self, !outcomes.isEmpty else { return false }
         return outcomes.allSatisfy { outcome in
             if case .rejected(let rejection) = outcome {
-                return rejection.reason == .unknownIssue
+                return rejection.reason == .unknownIssue && rejection.issueRejectionReason == nil
             }
             return false
         }
