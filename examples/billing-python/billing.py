@@ -96,7 +96,7 @@ def declare_queue(channel, queue):
 
 
 def consume(channel, store, queue, expected, timeout, idle, record_file):
-    """Record results until the store holds `expected`, or until `timeout` or `idle` seconds.
+    """Record results until the store contains `expected`, or for `timeout` or `idle` seconds.
 
     Returns (new results, duplicate deliveries, rejected deliveries).
     """
@@ -179,7 +179,7 @@ def parse_arguments(argv):
     parser.add_argument("--database", default="billing.sqlite",
                         help="the SQLite file of recorded results (default: %(default)s)")
     parser.add_argument("--expect", type=int, metavar="N",
-                        help="stop once the database holds N results")
+                        help="stop once the database contains N results")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                         help="stop after this many seconds in all (default: %(default)s)")
     parser.add_argument("--idle", type=float, default=10.0, metavar="SECONDS",
@@ -221,7 +221,7 @@ def main(argv):
     store.close()
 
     if arguments.expect is not None and total < arguments.expect:
-        print(f"Error: expected {arguments.expect} results, the database holds {total}",
+        print(f"Error: expected {arguments.expect} results, but the database contains {total}",
               file=sys.stderr)
         return 1
     return 0

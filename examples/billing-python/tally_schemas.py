@@ -35,8 +35,7 @@ MAXIMUM_NESTING = 64
 DEFAULT_MAXIMUM_BODY_SIZE = 65_536
 MAXIMUM_MESSAGE_ID_CHARACTERS = 128
 
-# Reasons that a schema can report, and reasons that lie outside the body's shape.
-SCHEMA_REASONS = {"missing_field", "invalid_field"}
+# Reasons that lie outside the body's shape; missing_field and invalid_field are the schema's.
 SYNTAX_REASONS = {"invalid_utf8", "invalid_json"}
 PROPERTY_REASONS = {
     "missing_message_id", "invalid_message_id", "unknown_routing_key",
@@ -107,13 +106,6 @@ def parse_strict(body):
     return value
 
 
-def has_non_literal_integer(text, field):
-    """Return True when `field` is written as a number with a fraction or exponent, such as 1.0
-    or 1e3, which JSON Schema's integer type accepts and Tally rejects."""
-    match = re.search(r'"%s"\s*:\s*(-?[0-9][0-9.eE+-]*)' % re.escape(field), text)
-    return bool(match) and any(mark in match.group(1) for mark in ".eE")
-
-
 class TallySchemas:
     """The schemas of one queues/schemas folder, by routing key."""
 
@@ -144,14 +136,19 @@ class TallySchemas:
             value = parse_strict(body)
         except StrictJSONError as error:
             return [f"{error.reason}: {error}"]
-        return [f"{json_path(error)}: {error.message}" for error in self.errors(routing_key, value)]
+        return [f"{json_path(error) or '(root)'}: {error.message}" for error in self.errors(routing_key, value)]
 
 
 def json_path(error):
     """Write an error's location as Tally's x-tally-field does, such as incident_types[2]."""
     path = ""
     for part in error.path:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif path:
+            path += f".{part}"
+        else:
+            path = part
     return path
 
 
@@ -193,7 +190,7 @@ def read_bytes(path):
 
 
 def check_examples(report, schemas, queues):
-    """Every example in queues/examples/manifest.json validates against its routing key's schema."""
+    """Check that every example in queues/examples/manifest.json validates against its schema."""
     folder = os.path.join(queues, "examples")
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as file:
         manifest = json.load(file)
@@ -211,7 +208,7 @@ def check_examples(report, schemas, queues):
 
 
 def check_scenario(report, schemas, scenario):
-    """The tracker's well-formed commands validate; its deliberate mistakes do not."""
+    """Check that the tracker's well-formed commands validate and its deliberate mistakes do not."""
     with open(scenario, encoding="utf-8") as file:
         commands = json.load(file)["commands"]
     valid, problems = 0, []
@@ -232,7 +229,7 @@ def check_scenario(report, schemas, scenario):
 
 
 def check_results(report, schemas, result_files):
-    """Every result the worker published in the test validates against its schema."""
+    """Check that every result the worker published in the test validates against its schema."""
     problems, count = [], 0
     for path in result_files:
         with open(path, encoding="utf-8") as file:
@@ -270,12 +267,13 @@ def expected_property_reason(entry, body):
 
 
 def classify_malformed(schemas, entry, body):
-    """Return (how it fails, detail) for one malformed entry.
+    """Return (layer, detail) for one malformed entry: the layer that rejects it.
 
-    How it fails is "properties" (message id, routing key, content type or size), "syntax"
-    (strict UTF-8 and JSON parsing), "schema" (the schema reports the expected field),
-    "beyond-schema" (the body is valid against the schema although Tally rejects it) or
-    "wrong-field" (the schema reports other fields than the expected one).
+    The layers are "properties" (message id, routing key, content type or size), "syntax"
+    (strict UTF-8 and JSON parsing), "schema-root" (JSON that is not an object) and "schema"
+    (the schema reports the expected field). Two more values mark a mismatch:
+    "beyond-schema" when the body is valid against the schema although Tally rejects it, and
+    "wrong-field" when the schema reports other fields than the expected one.
     """
     reason = expected_property_reason(entry, body)
     if reason is not None:
@@ -308,7 +306,8 @@ def _repeated_positions(elements):
 
 
 def check_malformed(report, schemas, queues, beyond_schema):
-    """Each malformed command fails for its documented reason, at the layer that can see it."""
+    """Check that each malformed command fails for its documented reason, at the layer that can
+    detect it."""
     folder = os.path.join(queues, "malformed")
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as file:
         entries = json.load(file)["entries"]
@@ -318,19 +317,19 @@ def check_malformed(report, schemas, queues, beyond_schema):
     for entry in entries:
         body = read_bytes(os.path.join(folder, entry["file"]))
         reason = entry["expected_reason"]
-        how, detail = classify_malformed(schemas, entry, body)
+        layer, detail = classify_malformed(schemas, entry, body)
 
         if reason in PROPERTY_REASONS or reason in SYNTAX_REASONS:
-            expected_how = {"properties"} if reason in PROPERTY_REASONS else {"syntax", "schema-root"}
-            if how not in expected_how or detail != reason:
-                problems.append(f"{entry['file']}: documented {reason}, found {how} ({detail})")
+            expected_layers = {"properties"} if reason in PROPERTY_REASONS else {"syntax", "schema-root"}
+            if layer not in expected_layers or detail != reason:
+                problems.append(f"{entry['file']}: documented {reason}, found {layer} ({detail})")
         elif entry["file"] in beyond_schema:
-            if how != "beyond-schema":
-                problems.append(f"{entry['file']}: listed as beyond the schema, but found {how} ({detail})")
-        elif how != "schema":
-            problems.append(f"{entry['file']}: documented {reason} at {entry['expected_field']}, found {how} ({detail})")
-        if how in layers:
-            layers[how] += 1
+            if layer != "beyond-schema":
+                problems.append(f"{entry['file']}: listed as beyond the schema, but found {layer} ({detail})")
+        elif layer != "schema":
+            problems.append(f"{entry['file']}: documented {reason} at {entry['expected_field']}, found {layer} ({detail})")
+        if layer in layers:
+            layers[layer] += 1
 
     report.check(
         f"all {len(entries)} malformed commands fail as documented: "

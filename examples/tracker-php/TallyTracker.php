@@ -99,9 +99,9 @@ final class TallyTracker
             $this->failures[$id] = new TallyPublishFailure($id, $this->unconfirmed[$id] ?? '', 'nacked by the broker');
             unset($this->unconfirmed[$id]);
         });
-        // A mandatory command that no queue took comes back here before its ack. With Tally's
-        // topology this does not happen, because tally.commands has an alternate exchange that
-        // sends unknown routing keys to the command queue; it does when the topology is missing.
+        // A mandatory command that no queue took comes back here before its ack. Tally's topology
+        // prevents that, because the alternate exchange of tally.commands sends unknown routing
+        // keys to the command queue. A return means the topology is missing.
         $this->channel->set_return_listener(
             function (int $replyCode, string $replyText, string $exchange, string $routingKey, AMQPMessage $message): void {
                 $id = (string) $message->get('message_id');
