@@ -518,12 +518,60 @@ public final class Connection {
         }
 
         var timeout = timeval(options.connectTimeout)
-        errno = 0
         let status = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &timeout)
-        let osError = errno
-        if status != AMQP_STATUS_OK.rawValue {
-            throw AMQPError.library(status, operation: "connect", object: endpoint, errno: osError)
+        guard status != AMQP_STATUS_OK.rawValue else { return }
+
+        // librabbitmq reports every failed TCP connect as one socket error and keeps the OS
+        // error to itself, so a second connect attempt finds out whether it was refused.
+        var osError: Int32 = 0
+        if status == AMQP_STATUS_SOCKET_ERROR.rawValue || status == AMQP_STATUS_TCP_ERROR.rawValue {
+            osError = probeConnectError(
+                host: url.host, port: url.port, timeout: min(options.connectTimeout, .seconds(2)))
         }
+        throw AMQPError.library(status, operation: "connect", object: endpoint, errno: osError)
+    }
+
+    /// Tries a TCP connect to `host:port` and returns the OS error of the first address that
+    /// fails, or 0 when one connects or the attempt runs out of time.
+    private static func probeConnectError(host: String, port: Int, timeout: Duration) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_socktype = streamSocketType
+        hints.ai_family = AF_UNSPEC
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+            return 0
+        }
+        defer { freeaddrinfo(list) }
+
+        var result: Int32 = 0
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let address = cursor {
+            cursor = address.pointee.ai_next
+            let descriptor = socket(
+                address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+            guard descriptor >= 0 else { continue }
+            defer { closeDescriptor(descriptor) }
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+
+            if connect(descriptor, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 {
+                return 0
+            }
+            result = errno
+            guard result == EINPROGRESS else { continue }
+
+            var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+            let milliseconds = Int32(timeout.components.seconds * 1000)
+                + Int32(timeout.components.attoseconds / 1_000_000_000_000_000)
+            guard poll(&poller, 1, milliseconds) == 1 else { return 0 }
+            var socketError: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &socketError, &length)
+            if socketError == 0 {
+                return 0
+            }
+            result = socketError
+        }
+        return result
     }
 
     private static func makeTLSSocket(
@@ -608,3 +656,11 @@ public final class Connection {
         }
     }
 }
+
+#if canImport(Glibc)
+private let streamSocketType = Int32(SOCK_STREAM.rawValue)
+private func closeDescriptor(_ descriptor: Int32) { _ = Glibc.close(descriptor) }
+#else
+private let streamSocketType = SOCK_STREAM
+private func closeDescriptor(_ descriptor: Int32) { _ = Darwin.close(descriptor) }
+#endif

@@ -2,6 +2,10 @@ import AMQPClient
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The broker the tests use: the node `ops/test` started, found through the environment.
 enum TestBroker {
     static let urlVariable = "TALLY_TEST_AMQP_URL"
@@ -63,36 +67,68 @@ enum TestBroker {
         try runBrokerScript(["ctl", "--port", String(try port ?? self.port()), "--"] + arguments)
     }
 
+    /// Runs `ops/broker` with `arguments` and returns its standard output.
+    ///
+    /// The script runs through posix_spawn with every descriptor above 2 closed and its output
+    /// in temporary files. `start` leaves the node running with the descriptors it inherited,
+    /// and Foundation's `Process` (and `swift test`) would wait for those to close.
     @discardableResult
     static func runBrokerScript(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = repositoryRoot.appendingPathComponent("ops/broker")
-        process.arguments = arguments
-        process.currentDirectoryURL = repositoryRoot
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ScriptFailure(
-                arguments: arguments, status: process.terminationStatus,
-                output: String(decoding: errorData, as: UTF8.self))
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("amqp-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outputPath = folder.appendingPathComponent("stdout").path
+        let errorPath = folder.appendingPathComponent("stderr").path
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // glibc 2.34 and later have it; Swift does not import it because it is a GNU extension.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+        let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"))
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+
+        let script = repositoryRoot.appendingPathComponent("ops/broker").path
+        let argv = ([script] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, script, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw ScriptFailure(arguments: arguments, status: spawned, output: "posix_spawn failed")
         }
-        return String(decoding: data, as: UTF8.self)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+
+        let outputText = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0, exitCode == 0 else {
+            let errorText = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            throw ScriptFailure(arguments: arguments, status: exitCode, output: errorText)
+        }
+        return outputText
     }
 
-    /// Closes the broker side of the connection whose connection_name is `name`.
-    static func closeConnection(named name: String, reason: String) throws {
-        let listing = try ctl(["list_connections", "--quiet", "--no-table-headers", "pid", "user_provided_name"])
-        let line = listing.split(separator: "\n").first { $0.hasSuffix("\t" + name) }
-        guard let line, let pid = line.split(separator: "\t").first else {
-            throw ScriptFailure(arguments: ["list_connections"], status: 0, output: "no connection named \(name) in:\n\(listing)")
+    /// The client properties of the connection whose connection_name is `name`, as the JSON
+    /// text rabbitmqctl prints.
+    static func clientProperties(ofConnectionNamed name: String) throws -> String {
+        let listing = try ctl([
+            "list_connections", "--quiet", "--formatter", "json", "client_properties",
+        ])
+        let records = try JSONSerialization.jsonObject(with: Data(listing.utf8)) as? [[String: Any]]
+        for record in records ?? [] {
+            let data = try JSONSerialization.data(withJSONObject: record)
+            let json = String(decoding: data, as: UTF8.self)
+            if json.contains("\"\(name)\"") {
+                return json
+            }
         }
-        try ctl(["close_connection", String(pid), reason])
+        throw ScriptFailure(
+            arguments: ["list_connections"], status: 0,
+            output: "no connection named \(name) in:\n\(listing)")
     }
 }
 
