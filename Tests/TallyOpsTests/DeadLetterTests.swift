@@ -49,6 +49,7 @@ import TallyStore
 
             #expect(result.exitCode == 0, "\(result.error)")
             let lines = result.output.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+            #expect(lines.contains("In inbox yes: a replayed copy is acked as a duplicate without effect"))
             #expect(lines.contains("Reason missing_field"))
             #expect(lines.contains("Header x-tally-field requested_at"))
             #expect(lines.contains("Routing key incident.redeem"))
@@ -109,8 +110,35 @@ import TallyStore
 
             #expect(result.exitCode == 0, "\(result.error)")
             #expect(result.output == "replayed bad-field\n1 replayed to tally.commands\n")
+            #expect(result.error == "warning: bad-field is in the inbox, so the worker will ack the copy as a duplicate without effect\n")
             #expect(acked)
             #expect(try fixture.messageCount("tally.dead") == 1)
+        }
+    }
+
+    @Test func replaySkipsMadeUpMessageID() async throws {
+        try await withFixture("dead-replay-noid", customers: false) { fixture in
+            let worker = try fixture.startWorker("noid-w1")
+            #expect(worker.waitForLog("msg=consuming"))
+            try fixture.publish(routingKey: "issue.create", body: Commands.createIssue(3), messageID: nil)
+            #expect(eventually(timeout: .seconds(20)) { ((try? fixture.messageCount("tally.dead")) ?? 0) == 1 })
+
+            let list = await fixture.run(["dead", "list", "--json"])
+            let parsed = try #require(try JSONSerialization.jsonObject(with: Data(list.output.utf8)) as? [String: Any])
+            let letter = try #require((parsed["dead_letters"] as? [[String: Any]])?.first)
+            let id = try #require(letter["id"] as? String)
+            let skipped = await fixture.run(["dead", "replay", id])
+            let remaining = try fixture.messageCount("tally.dead")
+            let forced = await fixture.run(["dead", "replay", id, "--force"])
+
+            #expect(letter["reason"] as? String == "missing_message_id")
+            #expect(id.hasPrefix("unidentified-"))
+            #expect(skipped.exitCode == 1)
+            #expect(skipped.output == "0 replayed to tally.commands\n")
+            #expect(skipped.error.contains("its reason is missing_message_id, so its message id was made up by the worker"))
+            #expect(remaining == 1)
+            #expect(forced.exitCode == 0, "\(forced.error)")
+            #expect(forced.output.hasPrefix("replayed \(id)\n"))
         }
     }
 

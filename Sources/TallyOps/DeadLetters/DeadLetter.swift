@@ -106,6 +106,12 @@ struct DeadLetter: Sendable {
         return copy
     }
 
+    /// Whether the worker dead-lettered it for a missing or invalid message id, so that its
+    /// message id (`unidentified-…`) is the worker's, not the tracker's.
+    var hasMadeUpMessageID: Bool {
+        tallyReason == "missing_message_id" || tallyReason == "invalid_message_id"
+    }
+
     static func isBookkeepingHeader(_ key: String) -> Bool {
         key.hasPrefix("x-tally-") || key.hasPrefix("x-death") || key.hasPrefix("x-first-death-")
             || key.hasPrefix("x-last-death-") || key == "x-delivery-count"

@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import TallyCore
+import TallyStore
 import TallySupport
 
 /// `tallyctl dead list | show | replay | purge`.
@@ -74,8 +75,9 @@ enum DeadLetterCommands {
         CommandSpec(
             name: "show",
             abstract: "Show one dead letter: every header, the worker's and the broker's reasons, and the body.",
+            discussion: "With a database (--database or TALLY_DATABASE), it also says whether the message id is in the inbox, where a replayed copy would be dropped as a duplicate.",
             options: [SharedOptions.json, limit],
-            optionGroups: [SharedOptions.amqp, SharedOptions.configuration],
+            optionGroups: [SharedOptions.amqp, SharedOptions.storage, SharedOptions.configuration],
             arguments: [.required("id", help: "The message id, or #N for a dead letter without one.", as: String.self)],
             validate: { _ = try BrokerSettings($0) },
             run: { parsed in
@@ -87,11 +89,14 @@ enum DeadLetterCommands {
                     throw TallyctlError("no dead letter '\(id)' among the first \(letters.count) in \(Topology.deadLetterQueue): check the id with 'tallyctl dead list', or raise --limit")
                 }
 
+                let inbox = await InboxCheck(parsed, console: console).recorded([letter])
                 if parsed.flag("json") {
-                    console.write(try JSONOutput.encode(DeadLetterJSON(letter, bodyLines: Int.max)))
+                    var json = DeadLetterJSON(letter, bodyLines: Int.max)
+                    json.inInbox = inbox.map { $0.contains(letter.displayID) }
+                    console.write(try JSONOutput.encode(json))
                     return 0
                 }
-                console.write(describe(letter))
+                console.write(describe(letter, inInbox: inbox.map { $0.contains(letter.displayID) }))
                 return 0
             }
         )
@@ -104,21 +109,26 @@ enum DeadLetterCommands {
             discussion: """
                 Each copy keeps the original routing key (x-tally-original-routing-key, else the first x-death routing key), message id, content type and headers, without x-tally-* and x-death bookkeeping. It is published mandatory with a publisher confirm, and the dead letter is acked only after the broker confirmed its copy: when the replay fails halfway, the dead letter stays and a second replay publishes another copy with the same message id. The worker's inbox drops the duplicate, so the command is processed once.
 
-                A command whose message id is already in the inbox (a malformed command, or one that failed for good) is acked by the worker as a duplicate without effect.
+                A command whose message id is already in the inbox (a malformed command, or one that failed for good) is acked by the worker as a duplicate without effect; with a database (--database or TALLY_DATABASE), replay warns about each such dead letter.
+
+                A dead letter with reason missing_message_id or invalid_message_id carries a message id the worker made up, which the tracker never knew: replay skips it unless --force is given, because a later copy from the tracker would be applied a second time.
                 """,
             options: [
                 .flag("all", help: "Replay every dead letter read (up to --limit).", configurable: false),
+                .flag("force", help: "Also replay dead letters whose message id the worker made up.", configurable: false),
                 limit,
                 .option("confirm-timeout", valueName: "seconds", help: "How long to wait for the broker's confirms.",
                         default: Duration.seconds(10), configurable: false, in: Duration.milliseconds(100)...Duration.seconds(600)),
             ],
-            optionGroups: [SharedOptions.amqp, SharedOptions.configuration],
+            optionGroups: [SharedOptions.amqp, SharedOptions.storage, SharedOptions.configuration],
             arguments: [idArgument],
             validate: validateSelection,
             run: { parsed in
                 let settings = try BrokerSettings(parsed)
                 let selection = Selection(parsed)
                 let limit = parsed.value("limit", as: Int.self) ?? 100
+                let force = parsed.flag("force")
+                let inboxCheck = InboxCheck(parsed, console: console)
                 let timeout = parsed.value("confirm-timeout", as: Duration.self) ?? .seconds(10)
 
                 let result = try await runBlocking { () throws -> ReplayResult in
@@ -129,15 +139,24 @@ enum DeadLetterCommands {
                         defer { queue.close() }
                         let letters = try queue.read(limit: limit)
                         let (chosen, missing) = selection.choose(from: letters)
-                        let outcome = try queue.replay(chosen, confirmTimeout: timeout)
+                        let skipped = force ? [] : chosen.filter(\.hasMadeUpMessageID)
+                        let outcome = try queue.replay(chosen.filter { force || !$0.hasMadeUpMessageID }, confirmTimeout: timeout)
+                        let failed = outcome.failed.map { ($0.0.displayID, $0.1) } + skipped.map {
+                            ($0.displayID, "its reason is \($0.reason), so its message id was made up by the worker and a later copy from the tracker would be applied again; publish a corrected command with 'tallyctl publish --message-id', then purge this one, or pass --force")
+                        }
                         return ReplayResult(
-                            replayed: outcome.replayed.map(\.displayID),
-                            failed: outcome.failed.map { ($0.0.displayID, $0.1) }, missing: missing)
+                            replayed: outcome.replayed.map(\.displayID), replayedLetters: outcome.replayed,
+                            failed: failed, missing: missing)
                     }
                 }
 
                 for id in result.replayed {
                     console.write("replayed \(id)\n")
+                }
+                if let recorded = await inboxCheck.recorded(result.replayedLetters) {
+                    for id in result.replayed where recorded.contains(id) {
+                        console.writeError("warning: \(id) is in the inbox, so the worker will ack the copy as a duplicate without effect\n")
+                    }
                 }
                 console.write("\(result.replayed.count) replayed to \(Topology.commandExchange)\n")
                 for (id, reason) in result.failed {
@@ -196,6 +215,7 @@ enum DeadLetterCommands {
 
     private struct ReplayResult: Sendable {
         var replayed: [String]
+        var replayedLetters: [DeadLetter]
         var failed: [(String, String)]
         var missing: [String]
     }
@@ -233,6 +253,44 @@ enum DeadLetterCommands {
         }
     }
 
+    /// The optional inbox lookup of `dead show` and `dead replay`. A database that cannot be
+    /// read only costs the lookup: it prints a warning, and the command goes on.
+    private struct InboxCheck: Sendable {
+        var settings: DatabaseSettings?
+        var console: Console
+
+        init(_ parsed: ParsedCommand, console: Console) {
+            settings = try? DatabaseSettings(parsed)
+            self.console = console
+        }
+
+        /// Returns the display ids of `letters` whose message id the inbox records, or nil
+        /// without a database.
+        func recorded(_ letters: [DeadLetter]) async -> Set<String>? {
+            guard let settings else { return nil }
+            do {
+                return try await runBlocking { () throws -> Set<String> in
+                    let store = try DatabaseAccess.open(settings)
+                    defer { store.close() }
+                    return try DatabaseAccess.mapping(path: settings.path) {
+                        try store.read { transaction in
+                            var found = Set<String>()
+                            for letter in letters {
+                                if let id = letter.messageID, try transaction.inboxContains(messageID: id) {
+                                    found.insert(letter.displayID)
+                                }
+                            }
+                            return found
+                        }
+                    }
+                }
+            } catch {
+                console.writeError("warning: the inbox was not checked: \((error as? TallyctlError)?.message ?? "\(error)")\n")
+                return nil
+            }
+        }
+    }
+
     /// Reads up to `limit` dead letters and the queue's size, then releases them all.
     static func read(_ settings: BrokerSettings, limit: Int, command: String) throws -> ([DeadLetter], Int) {
         try BrokerAccess.mapping(settings) {
@@ -245,7 +303,7 @@ enum DeadLetterCommands {
         }
     }
 
-    static func describe(_ letter: DeadLetter) -> String {
+    static func describe(_ letter: DeadLetter, inInbox: Bool? = nil) -> String {
         var lines: [(String, String)] = [
             ("ID", letter.displayID),
             ("Message id", letter.messageID ?? "(none)"),
@@ -259,6 +317,7 @@ enum DeadLetterCommands {
             ("Deaths", String(letter.deathCount)),
             ("Content type", letter.contentType ?? "-"),
             ("Size", Format.bytes(Int64(letter.body.count))),
+            ("In inbox", inInbox.map { $0 ? "yes: a replayed copy is acked as a duplicate without effect" : "no" } ?? "unknown (no --database)"),
         ]
         for (key, value) in letter.properties.headers.sorted(by: { $0.key < $1.key }) {
             lines.append(("Header \(key)", describe(value)))
@@ -298,6 +357,8 @@ struct DeadLetterJSON: Encodable, Sendable {
     var bodySize: Int
     var body: [String]
     var headers: [String: String]
+    /// Whether the inbox records the message id; nil without a database.
+    var inInbox: Bool?
 
     init(_ letter: DeadLetter, bodyLines: Int) {
         id = letter.displayID
