@@ -48,6 +48,9 @@ public struct WorkerConfiguration: Sendable {
     /// Test-only fault switch: the process exits at once, without acking, when it receives a
     /// command with this message id. Lets tests drive a crash loop on one message.
     public var crashOnMessageID: String? = nil
+    /// The command queue's type: the topology's quorum queue unless a benchmark asks for a
+    /// classic one. Nil reads `TALLY_COMMAND_QUEUE_TYPE` when the worker connects.
+    public var commandQueueType: CommandQueueType? = nil
 
     public init(amqpURL: AMQPURL, databasePath: String, workerID: String) {
         self.amqpURL = amqpURL

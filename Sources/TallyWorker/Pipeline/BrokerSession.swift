@@ -30,7 +30,8 @@ final class BrokerSession {
 
         do {
             let channel = try connection.openChannel()
-            try TopologyDeclarer(channel: channel).declare(Topology.standard)
+            let queueType = try configuration.commandQueueType ?? CommandQueueType.fromEnvironment()
+            try TopologyDeclarer(channel: channel).declare(Topology.standard.withCommandQueue(queueType))
             try channel.enableConfirms()
             try channel.setPrefetch(count: configuration.prefetch)
             self.connection = connection
