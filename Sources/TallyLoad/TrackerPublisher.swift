@@ -4,6 +4,11 @@ import Foundation
 /// Publishes planned commands to `tally.commands` as the tracker does: persistent, JSON,
 /// with a message id and the `customer-id` header, and with publisher confirms.
 public final class TrackerPublisher {
+    /// When set, each command carries its send time in the `x-bench-sent-ns` header, and
+    /// `sentAt` keeps the first send time of each message id.
+    public var stampsSendTime = false
+    /// First send time (`BenchClock` nanoseconds) by message id, when `stampsSendTime` is set.
+    public private(set) var sentAt: [String: UInt64] = [:]
     private let connection: Connection
     private let channel: Channel
 
@@ -42,7 +47,15 @@ public final class TrackerPublisher {
                     Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
                 }
             }
-            try channel.publish(exchange: exchange, routingKey: command.routingKey, body: command.body, properties: command.properties, mandatory: true)
+            var properties = command.properties
+            if stampsSendTime {
+                let now = BenchClock.nanoseconds()
+                properties.headers[BenchClock.sentHeader] = .string(String(now))
+                if let messageID = command.messageID, sentAt[messageID] == nil {
+                    sentAt[messageID] = now
+                }
+            }
+            try channel.publish(exchange: exchange, routingKey: command.routingKey, body: command.body, properties: properties, mandatory: true)
             if index % 1000 == 999 {
                 failures += try settle()
             }

@@ -8,11 +8,15 @@ public struct WorkloadUniverse: Sendable {
         public var id: CustomerID
         public var contactIDs: [ContactID]
         public var contractIDs: [ContractID]
+        /// Whether a contract of the customer is active or in its grace period, so that an
+        /// issue created for it is expected to be accepted.
+        public var hasContractInEffect: Bool
 
-        public init(id: CustomerID, contactIDs: [ContactID], contractIDs: [ContractID]) {
+        public init(id: CustomerID, contactIDs: [ContactID], contractIDs: [ContractID], hasContractInEffect: Bool = true) {
             self.id = id
             self.contactIDs = contactIDs
             self.contractIDs = contractIDs
+            self.hasContractInEffect = hasContractInEffect
         }
     }
 
@@ -24,14 +28,22 @@ public struct WorkloadUniverse: Sendable {
         self.incidentTypes = incidentTypes
     }
 
-    /// The ids of a customer data file, as the tracker would know them.
-    public init(_ document: CustomerDataDocument) {
+    /// The ids of a customer data file, as the tracker would know them, and which customers
+    /// have a contract in effect at `now`.
+    public init(_ document: CustomerDataDocument, at now: Date = Date()) {
         var contracts: [CustomerID: [ContractID]] = [:]
+        var inEffect: Set<CustomerID> = []
         for contract in document.contracts {
             contracts[contract.customerID, default: []].append(contract.id)
+            switch contract.contract.status(at: now) {
+            case .active, .inGracePeriod: inEffect.insert(contract.customerID)
+            case .notStarted, .expired: break
+            }
         }
         self.customers = document.customers.map { customer in
-            Customer(id: customer.id, contactIDs: customer.contacts.map(\.id), contractIDs: contracts[customer.id] ?? [])
+            Customer(
+                id: customer.id, contactIDs: customer.contacts.map(\.id), contractIDs: contracts[customer.id] ?? [],
+                hasContractInEffect: inEffect.contains(customer.id))
         }
         self.incidentTypes = document.incidentTypes.map(\.id)
     }
@@ -73,6 +85,10 @@ public struct WorkloadOptions: Sendable {
     public var unredeemShare = 0.1
     /// Fraction of issues closed with `incident.update` instead of a single redeem.
     public var updateShare = 0.1
+    /// Fraction of follow-ups (redeems, un-redeems, updates) kept for issues whose creation is
+    /// expected to be rejected; the rest become new issues. The worker retries each such
+    /// follow-up after 1, 5 and 30 s before it rejects it, so benchmarks keep this low.
+    public var rejectedIssueFollowUpShare = 1.0
     /// The instant written into `created_at` and `requested_at`.
     public var now: Date
     /// Prefix of every message id, so that runs never collide in one database.
@@ -105,8 +121,8 @@ public enum WorkloadGenerator {
                 builder.add(PlannedCommand(routingKey: original.routingKey, messageID: original.messageID, headers: original.headers, body: original.body, intent: .duplicate))
             } else if builder.openIssues.isEmpty || random.nextUnit() < 0.4 {
                 builder.addIssue(&random)
-            } else {
-                builder.addFollowUp(&random)
+            } else if !builder.addFollowUp(&random) {
+                builder.addIssue(&random)
             }
         }
         return Array(builder.commands.prefix(options.commands))
@@ -116,6 +132,7 @@ public enum WorkloadGenerator {
         var issueID: Int64
         var customerIndex: Int
         var redeemedTypes: Set<IncidentTypeID>
+        var expectsRejection: Bool
     }
 
     private struct Builder {
@@ -157,7 +174,9 @@ public enum WorkloadGenerator {
 
             var customerID = customer.id
             var contactID = customer.contactIDs.isEmpty ? "none" : customer.contactIDs[random.next(below: customer.contactIDs.count)]
+            var expectsRejection = !customer.hasContractInEffect || customer.contactIDs.isEmpty
             if random.nextUnit() < options.invalidIssueShare {
+                expectsRejection = true
                 if random.nextUnit() < 0.5 {
                     customerID = "unknown-\(issueID)"
                 } else {
@@ -183,12 +202,17 @@ public enum WorkloadGenerator {
                 addRedeem(issueID: issueID, customerID: customerID, type: universe.incidentTypes[0])
             }
             add(command)
-            openIssues.append(OpenIssue(issueID: issueID, customerIndex: customerIndex, redeemedTypes: []))
+            openIssues.append(OpenIssue(issueID: issueID, customerIndex: customerIndex, redeemedTypes: [], expectsRejection: expectsRejection))
         }
 
-        mutating func addFollowUp(_ random: inout SplitMix64) {
+        /// Adds a follow-up of a random open issue; returns false when it skipped one on an
+        /// issue expected to be rejected.
+        mutating func addFollowUp(_ random: inout SplitMix64) -> Bool {
             let index = random.next(below: openIssues.count)
             var issue = openIssues[index]
+            if issue.expectsRejection, options.rejectedIssueFollowUpShare < 1, random.nextUnit() >= options.rejectedIssueFollowUpShare {
+                return false
+            }
             let customerID = universe.customers[issue.customerIndex].id
             let type = universe.incidentTypes[random.next(below: universe.incidentTypes.count)]
             let roll = random.nextUnit()
@@ -219,6 +243,7 @@ public enum WorkloadGenerator {
             if openIssues.count > 500 {
                 openIssues.removeFirst(100)
             }
+            return true
         }
 
         mutating func addRedeem(issueID: Int64, customerID: CustomerID, type: IncidentTypeID) {

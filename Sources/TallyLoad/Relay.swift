@@ -1,0 +1,96 @@
+import AMQPClient
+
+/// The relay ceiling: the least work any client must do per command on this broker.
+///
+/// It consumes a queue, publishes one small persistent result per delivery to a result queue
+/// with publisher confirms, and acks the deliveries (multiple) only after the broker confirmed
+/// their results: the worker's delivery discipline, without a database and without JSON.
+/// Results carry the delivery's message id as their correlation id and keep its
+/// `x-bench-sent-ns` header.
+public final class Relay {
+    public struct Options: Sendable {
+        public var queue: String
+        public var resultQueue: String
+        /// The result queue's `x-queue-type`.
+        public var resultQueueType = "quorum"
+        public var prefetch: UInt16 = 500
+        /// Most deliveries whose results are published before waiting for their confirms.
+        public var batchSize = 200
+
+        public init(queue: String, resultQueue: String) {
+            self.queue = queue
+            self.resultQueue = resultQueue
+        }
+    }
+
+    public let options: Options
+    /// Results the broker nacked; their deliveries were acked all the same.
+    public private(set) var nacked = 0
+    private let connection: Connection
+    private let channel: Channel
+    private static let resultBody = Array("relayed".utf8)
+
+    /// Connects, declares the result queue and starts consuming `options.queue`.
+    public init(url: AMQPURL, options: Options) throws {
+        self.options = options
+        var connectionOptions = ConnectionOptions(url: url)
+        connectionOptions.connectionName = "tally-bench relay"
+        connection = try Connection(connectionOptions)
+        do {
+            channel = try connection.openChannel()
+            _ = try channel.declareQueue(options.resultQueue, arguments: ["x-queue-type": .string(options.resultQueueType)])
+            try channel.enableConfirms()
+            try channel.setPrefetch(count: options.prefetch)
+            _ = try channel.consume(queue: options.queue)
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    deinit {
+        connection.close()
+    }
+
+    /// Relays until `count` deliveries are acked, or until none arrives for `idleTimeout`.
+    ///
+    /// - Returns: the number of deliveries relayed and acked.
+    public func run(count: Int, idleTimeout: Duration) throws -> Int {
+        var relayed = 0
+        var batch: [Delivery] = []
+        batch.reserveCapacity(options.batchSize)
+
+        while relayed < count {
+            guard let first = try connection.nextEvent(timeout: idleTimeout) else { break }
+            if case .delivery(let delivery) = first {
+                batch.append(delivery)
+            }
+            while batch.count < options.batchSize, let event = try connection.nextEvent(timeout: .zero) {
+                if case .delivery(let delivery) = event {
+                    batch.append(delivery)
+                }
+            }
+            guard let last = batch.last else { continue }
+
+            for delivery in batch {
+                var properties = MessageProperties()
+                properties.persistent = true
+                properties.correlationID = delivery.properties.messageID
+                if let sent = delivery.properties.headers[BenchClock.sentHeader] {
+                    properties.headers = [BenchClock.sentHeader: sent]
+                }
+                try channel.publish(exchange: "", routingKey: options.resultQueue, body: Self.resultBody, properties: properties)
+            }
+            nacked += try channel.waitForConfirms(timeout: .seconds(60)).nacked.count
+            try channel.ack(last.deliveryTag, multiple: true)
+
+            relayed += batch.count
+            batch.removeAll(keepingCapacity: true)
+        }
+        return relayed
+    }
+
+    public func close() {
+        connection.close()
+    }
+}
