@@ -5,7 +5,8 @@ import AMQPClient
 ///
 /// A result answers the command named by its correlation id. A dead-lettered or retried copy
 /// of a command answers the command whose message id it keeps. Copies of commands that had no
-/// message id get a generated one starting `unidentified-` and are only counted.
+/// message id get a generated one starting `unidentified-`, and the relay's results for them
+/// have no correlation id: both are only counted.
 public final class BenchCollector {
     /// What a run must produce before it counts as complete.
     public enum Expectation: Sendable {
@@ -104,8 +105,7 @@ public final class BenchCollector {
         if let sent = delivery.properties.headers[BenchClock.sentHeader]?.stringValue.flatMap(UInt64.init), now > sent {
             headerLatencies.append(now - sent)
         }
-        guard let key = delivery.properties.correlationID ?? delivery.properties.messageID else { return }
-        if key.hasPrefix("unidentified-") {
+        guard let key = delivery.properties.correlationID ?? delivery.properties.messageID, !key.hasPrefix("unidentified-") else {
             unidentified += 1
             answered(at: now)
             return
