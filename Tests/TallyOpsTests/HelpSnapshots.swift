@@ -62,7 +62,7 @@ OVERVIEW: Show queues, dead letters, the outbox, the inbox and the workers at a
 
 Reads the RabbitMQ management API for every queue of the topology: the command
 queue, the retry queues, the dead-letter queue and the queues bound to
-tally.results. When the API does not answer, it falls back to AMQP passive
+tally.results. When the API does not respond, it falls back to AMQP passive
 declares, which give ready counts and consumer counts only, and says which
 figures are missing. Dead letters are read without being removed, to count them
 by reason.
@@ -145,8 +145,8 @@ OPTIONS:
                           warning, 2 critical.
   --watch <seconds>       Refresh every this many seconds until interrupted.
   --dead-letter-sample <count>
-                          The most dead letters read to count them by reason;
-                          they stay in the queue. (default: 1000)
+                          The maximum number of dead letters read to count them
+                          by reason; they stay in the queue. (default: 1000)
   -h, --help              Show help information.
 """#,
         "tallyctl-dead": #"""
@@ -206,8 +206,9 @@ CONFIGURATION OPTIONS:
 
 OPTIONS:
   --json                  Print JSON for scripts instead of tables.
-  --limit <count>         The most dead letters read from the front of the
-                          queue; the others are not looked at. (default: 100)
+  --limit <count>         The maximum number of dead letters read from the front
+                          of the queue; the others are not looked at. (default:
+                          100)
   --body-lines <count>    Body lines shown per dead letter; 0 hides the body.
                           (default: 1)
   -h, --help              Show help information.
@@ -254,8 +255,9 @@ CONFIGURATION OPTIONS:
 
 OPTIONS:
   --json                  Print JSON for scripts instead of tables.
-  --limit <count>         The most dead letters read from the front of the
-                          queue; the others are not looked at. (default: 100)
+  --limit <count>         The maximum number of dead letters read from the front
+                          of the queue; the others are not looked at. (default:
+                          100)
   -h, --help              Show help information.
 """#,
         "tallyctl-dead-replay": #"""
@@ -318,8 +320,9 @@ OPTIONS:
   --all                   Replay every dead letter read (up to --limit).
   --force                 Also replay dead letters whose message id the worker
                           made up.
-  --limit <count>         The most dead letters read from the front of the
-                          queue; the others are not looked at. (default: 100)
+  --limit <count>         The maximum number of dead letters read from the front
+                          of the queue; the others are not looked at. (default:
+                          100)
   --confirm-timeout <seconds>
                           How long to wait for the broker's confirms. (default:
                           10s)
@@ -360,8 +363,9 @@ CONFIGURATION OPTIONS:
 
 OPTIONS:
   --all                   Delete every dead letter in the queue.
-  --limit <count>         The most dead letters read from the front of the
-                          queue; the others are not looked at. (default: 100)
+  --limit <count>         The maximum number of dead letters read from the front
+                          of the queue; the others are not looked at. (default:
+                          100)
   -h, --help              Show help information.
 """#,
         "tallyctl-customers": #"""
@@ -722,8 +726,8 @@ OPTIONS:
                           this and neither a broker consumer nor a local process
                           shows it alive. (default: 60s, env: TALLY_STALE_AFTER)
   --dead-letter-sample <count>
-                          The most dead letters read to count them by reason;
-                          they stay in the queue. (default: 1000)
+                          The maximum number of dead letters read to count them
+                          by reason; they stay in the queue. (default: 1000)
   -h, --help              Show help information.
 """#,
         "tallyctl-backup": #"""

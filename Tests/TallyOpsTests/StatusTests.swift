@@ -40,7 +40,7 @@ import TallyStore
 
             #expect(table.exitCode == 0, "\(table.error)")
             #expect(table.output.contains("figures from AMQP passive declares"))
-            #expect(table.output.contains("Management API not used: the management API did not answer"))
+            #expect(table.output.contains("Management API not used: the management API did not respond"))
             #expect(table.output.contains("Missing without it: unacknowledged counts, publish, deliver and ack rates"))
             #expect(broker["source"] as? String == "amqp")
             #expect(broker["missing_figures"] as? [String] == ["unacknowledged", "publish_rate", "deliver_rate", "ack_rate", "consumer_names"])

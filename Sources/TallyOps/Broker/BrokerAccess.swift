@@ -29,7 +29,8 @@ enum BrokerAccess {
         }
     }
 
-    /// One line that names the broker, the user and the virtual host, and what to check.
+    /// Describes a failure in one line that names the broker, the user and the virtual host, and
+    /// what to check.
     static func describe(_ error: any Error, _ settings: BrokerSettings) -> TallyctlError {
         if let error = error as? TallyctlError {
             return error
@@ -47,7 +48,7 @@ enum BrokerAccess {
         case .hostNotFound:
             return .broker("cannot connect to the broker: host '\(url.host)' not found. Check the host of --amqp-url (TALLY_AMQP_URL)")
         case .timeout, .heartbeatTimeout:
-            return .broker("the broker at \(address) did not answer in time (\(error.operation)). Check the network and the broker's health")
+            return .broker("the broker at \(address) did not respond in time (\(error.operation)). Check the network and the broker's health")
         case .authenticationFailed:
             return .broker("the broker at \(address) refused the login of user '\(url.user)' (virtual host '\(url.virtualHost)'): wrong user name or password, or the user was deleted. Check the credentials of --amqp-url (TALLY_AMQP_URL)")
         case .accessRefused:

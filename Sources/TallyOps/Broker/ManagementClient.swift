@@ -23,7 +23,7 @@ struct ManagementClient {
         var description: String {
             switch self {
             case .unreachable(let reason):
-                return "the management API did not answer (\(reason))"
+                return "the management API did not respond (\(reason))"
             case .refused(let status, let user, let virtualHost):
                 return "the management API refused user '\(user)' for virtual host '\(virtualHost)' (HTTP \(status)): check the user's password, its 'management' or 'monitoring' tag and its permissions"
             case .failed(let reason):
@@ -85,7 +85,7 @@ struct ManagementClient {
         task.resume()
         if semaphore.wait(timeout: .now() + timeout + 1) == .timedOut {
             task.cancel()
-            throw .unreachable("no answer within \(Int(timeout)) s from \(trimmedBase)")
+            throw .unreachable("no response within \(Int(timeout)) s from \(trimmedBase)")
         }
 
         let (data, response, error) = box.get()

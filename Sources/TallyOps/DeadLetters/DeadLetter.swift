@@ -66,7 +66,7 @@ struct DeadLetter: Sendable {
         return "unknown"
     }
 
-    /// Whether `id` selects this dead letter: its message id, or its `#position`.
+    /// Returns whether `id` names this dead letter: its message id, or its `#position`.
     func matches(_ id: String) -> Bool {
         if id.hasPrefix("#"), let position = Int(id.dropFirst()) {
             return position == self.position && (messageID ?? "").isEmpty
@@ -74,8 +74,8 @@ struct DeadLetter: Sendable {
         return messageID == id
     }
 
-    /// The first `lines` lines of the body as text, each cut at `width` characters; binary
-    /// bodies are described, not printed.
+    /// Returns the first `lines` lines of the body as text, each cut at `width` characters. A
+    /// body that is not UTF-8 is described, not printed.
     func bodyPreview(lines: Int, width: Int = 120) -> [String] {
         guard let text = String(bytes: body, encoding: .utf8) else {
             return ["(\(body.count) bytes, not UTF-8)"]

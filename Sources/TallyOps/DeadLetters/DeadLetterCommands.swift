@@ -8,7 +8,7 @@ import TallySupport
 enum DeadLetterCommands {
     static let limit = OptionSpec.option(
         "limit", valueName: "count",
-        help: "The most dead letters read from the front of the queue; the others are not looked at.",
+        help: "The maximum number of dead letters read from the front of the queue; the others are not looked at.",
         default: 100, configurable: false, in: 1...100_000)
 
     static let idArgument = ArgumentSpec.repeating(
@@ -230,7 +230,7 @@ enum DeadLetterCommands {
             ids = parsed.arguments("id", as: String.self)
         }
 
-        /// The dead letters selected, and the ids that matched none.
+        /// Returns the dead letters selected, and the ids that matched none.
         func choose(from letters: [DeadLetter]) -> ([DeadLetter], [String]) {
             if all { return (letters, []) }
             let chosen = letters.filter { letter in ids.contains(where: letter.matches) }

@@ -36,8 +36,8 @@ enum MetricsCommand {
     static func render(_ report: StatusReport) -> String {
         var metrics = PrometheusText()
         let broker = report.broker
-        metrics.add("tally_broker_up", .gauge, help: "1 when the broker answered over AMQP.", value: broker.error == nil ? 1 : 0)
-        metrics.add("tally_management_api_up", .gauge, help: "1 when the RabbitMQ management API answered.", value: broker.source == "management" ? 1 : 0)
+        metrics.add("tally_broker_up", .gauge, help: "1 when the broker responded over AMQP.", value: broker.error == nil ? 1 : 0)
+        metrics.add("tally_management_api_up", .gauge, help: "1 when the RabbitMQ management API responded.", value: broker.source == "management" ? 1 : 0)
         metrics.add("tally_database_up", .gauge, help: "1 when the database could be read.", value: report.database.error == nil ? 1 : 0)
 
         func queueSamples(_ value: (QueueStatus) -> Double?) -> [([(String, String)], Double)] {

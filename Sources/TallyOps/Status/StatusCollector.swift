@@ -14,7 +14,7 @@ struct StatusCollector {
     var broker: BrokerSettings
     var database: DatabaseSettings
     var thresholds: HealthThresholds
-    /// The most dead letters read to count reasons.
+    /// The maximum number of dead letters read to count reasons.
     var deadLetterSample = 1_000
 
     /// The figures that only the management API provides.
@@ -97,7 +97,7 @@ struct StatusCollector {
 
     /// The queues to show with their roles: the command queue, the retry queues, the
     /// dead-letter queue and the queues bound to `tally.results` (from the broker when the
-    /// management API answers, else from the standard topology).
+    /// management API responds, else from the standard topology).
     static func queueNames(resultQueues: [String]?) -> [(String, String)] {
         var names: [(String, String)] = [(Topology.commandQueue, "commands")]
         names += Topology.retryQueues.map { ($0.queue, "retry") }
@@ -164,7 +164,7 @@ struct StatusCollector {
     }
 
     /// Judges one heartbeat. The heartbeat row changes its last activity only when the worker
-    /// handles deliveries, so an idle worker is also alive when it holds a consumer on the
+    /// handles deliveries, so an idle worker is also alive when it has a consumer on the
     /// broker (seen through the management API) or, on this host, when its process runs.
     func liveness(of heartbeat: WorkerHeartbeat, now: Date, consumers: Set<String>?) -> WorkerStatus {
         let age = max(0, now.timeIntervalSince(heartbeat.lastActivityAt))

@@ -11,17 +11,17 @@ struct StatusReport: Encodable, Sendable {
 }
 
 struct BrokerStatus: Encodable, Sendable {
-    /// `management` when the management API answered, `amqp` for the passive-declare fallback,
+    /// `management` when the management API responded, `amqp` for the passive-declare fallback,
     /// `unavailable` when the broker could not be reached at all.
     var source: String
-    /// Where and as whom: `guest@127.0.0.1:5672`, virtual host separately.
+    /// The user and broker address, such as `guest@127.0.0.1:5672`.
     var address: String
     var virtualHost: String
-    /// Why the management API was not used, when it was not.
+    /// The reason the management API was not used; nil when it was.
     var managementProblem: String?
     /// The figures the fallback cannot read.
     var missingFigures: [String]
-    /// Why the broker could not be read; then `queues` is empty.
+    /// The reason the broker could not be read; `queues` is then empty.
     var error: String?
 }
 
@@ -63,7 +63,7 @@ struct WorkerStatus: Encodable, Sendable {
     var state: String
     /// `alive`, `stale` or `stopped`.
     var liveness: String
-    /// What showed the worker alive: `consumer`, `process`, `activity`; nil when stale.
+    /// The evidence that the worker is alive: `consumer`, `process` or `activity`; nil when not.
     var evidence: String?
     var startedAt: Date
     var lastActivityAt: Date

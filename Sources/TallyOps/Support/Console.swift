@@ -7,10 +7,10 @@ import Darwin
 #endif
 import Foundation
 
-/// Where tallyctl's commands write: standard output for results, standard error for notes and
-/// warnings. Tests use a capturing console to read what a command printed.
+/// The output streams of tallyctl's commands: standard output for results, standard error for
+/// notes and warnings. Tests use a capturing console to read what a command printed.
 ///
-/// Thread-safe: every write and read takes the lock.
+/// Every write and read takes the lock, so commands may write from any thread.
 public final class Console: @unchecked Sendable {
     private let lock = NSLock()
     private let capturing: Bool
@@ -28,12 +28,12 @@ public final class Console: @unchecked Sendable {
         self.usesColor = isTerminal && (environment["NO_COLOR"] ?? "").isEmpty
     }
 
-    /// The process's standard output and standard error.
+    /// Returns a console that writes to the process's standard output and standard error.
     public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> Console {
         Console(capturing: false, isTerminal: isatty(STDOUT_FILENO) == 1, environment: environment)
     }
 
-    /// A console that keeps what is written, for tests. `isTerminal` pretends a terminal.
+    /// Returns a console that keeps what is written, for tests. `isTerminal` makes it act as a terminal.
     public static func capturing(isTerminal: Bool = false, environment: [String: String] = [:]) -> Console {
         Console(capturing: true, isTerminal: isTerminal, environment: environment)
     }
@@ -60,26 +60,18 @@ public final class Console: @unchecked Sendable {
         }
     }
 
-    /// What was written to standard output so far; empty unless capturing.
+    /// The text written to standard output so far; empty unless capturing.
     public var output: String {
         lock.lock()
         defer { lock.unlock() }
         return capturedOutput
     }
 
-    /// What was written to standard error so far; empty unless capturing.
+    /// The text written to standard error so far; empty unless capturing.
     public var errorOutput: String {
         lock.lock()
         defer { lock.unlock() }
         return capturedError
-    }
-
-    /// Forgets what was captured, for `--watch` tests.
-    public func clear() {
-        lock.lock()
-        defer { lock.unlock() }
-        capturedOutput = ""
-        capturedError = ""
     }
 
     /// Wraps `text` in an ANSI colour when colour is on.
@@ -100,7 +92,7 @@ public final class Console: @unchecked Sendable {
     }
 }
 
-/// The C library's `write`, which `Console.write(_:)` hides inside the class.
+/// Calls the C library's `write`, which `Console.write(_:)` hides inside the class.
 private func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
     write(descriptor, buffer, count)
 }
@@ -110,5 +102,4 @@ enum TerminalColor: Int {
     case red = 31
     case green = 32
     case yellow = 33
-    case dim = 2
 }

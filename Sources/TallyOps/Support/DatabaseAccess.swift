@@ -37,7 +37,7 @@ enum DatabaseAccess {
         }
     }
 
-    /// One line naming the file or folder and what to check.
+    /// Describes a failure in one line that names the file or folder and what to check.
     static func describe(_ error: any Error, path: String) -> TallyctlError {
         guard let storeError = error as? StoreError else {
             return TallyctlError.database("cannot use the database \(path): \(error)")

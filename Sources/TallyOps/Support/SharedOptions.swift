@@ -79,11 +79,6 @@ struct BrokerSettings: Sendable {
         heartbeat = parsed.value("heartbeat", as: Duration.self) ?? .seconds(30)
         managementURL = management ? parsed.value("management-url", as: String.self) : nil
     }
-
-    /// Where the broker is, for messages: `user 'guest' at 127.0.0.1:5672, virtual host '/'`.
-    var place: String {
-        "user '\(url.user)' at \(url.host):\(url.port), virtual host '\(url.virtualHost)'"
-    }
 }
 
 /// The database settings of one command run.

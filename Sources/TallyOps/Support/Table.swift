@@ -25,8 +25,8 @@ struct Table {
         rows.append(row)
     }
 
-    /// The table as lines ending with a newline; `color` colours a cell after alignment, so
-    /// escape codes do not disturb the widths.
+    /// Renders the table as lines ending with a newline. `color` colours a cell after the
+    /// widths are measured, so escape codes do not disturb the alignment.
     func render(indent: Int = 0, color: ((_ row: Int, _ column: Int, _ text: String) -> String)? = nil) -> String {
         var widths = columns.map { $0.title.count }
         for row in rows {
@@ -63,7 +63,7 @@ struct Table {
 
 /// Formats numbers with their units for tables.
 enum Format {
-    /// A count with thousands separators: `12,345`.
+    /// Formats a count with thousands separators: `12,345`.
     static func count(_ value: Int) -> String {
         let digits = String(abs(value))
         var groups: [String] = []
@@ -76,7 +76,7 @@ enum Format {
         return (value < 0 ? "-" : "") + groups.joined(separator: ",")
     }
 
-    /// A rate in messages per second: `12.5/s`.
+    /// Formats a rate in messages per second: `12.5/s`.
     static func rate(_ value: Double?) -> String {
         guard let value else { return "-" }
         if value == 0 { return "0/s" }
@@ -84,7 +84,7 @@ enum Format {
         return "\(count(Int(value.rounded())))/s"
     }
 
-    /// An age or duration in seconds: `45 s`, `12 min`, `3.5 h`, `2.1 d`.
+    /// Formats an age in seconds: `45 s`, `12 min`, `3.5 h`, `2.1 d`.
     static func age(_ seconds: Double?) -> String {
         guard let seconds else { return "-" }
         switch seconds {
@@ -96,12 +96,12 @@ enum Format {
         }
     }
 
-    /// An optional count, `-` when unknown.
+    /// Formats an optional count, `-` when unknown.
     static func count(_ value: Int?) -> String {
         value.map { count($0) } ?? "-"
     }
 
-    /// A size in bytes: `512 B`, `3.2 MiB`.
+    /// Formats a size in bytes: `512 B`, `3.2 MiB`.
     static func bytes(_ value: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var size = Double(value)
@@ -113,7 +113,7 @@ enum Format {
         return unit == 0 ? "\(value) B" : String(format: "%.1f %@", size, units[unit])
     }
 
-    /// A UTC instant as RFC 3339 in whole seconds: `2026-12-04T21:30:00Z`.
+    /// Formats a UTC instant as RFC 3339 in whole seconds: `2026-12-04T21:30:00Z`.
     static func instant(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
@@ -121,7 +121,7 @@ enum Format {
         return formatter.string(from: date)
     }
 
-    /// A UTC day: `2026-12-04`.
+    /// Formats a UTC day: `2026-12-04`.
     static func day(_ date: Date) -> String {
         String(instant(date).prefix(10))
     }

@@ -19,7 +19,7 @@ public enum TallyctlExitCode {
 
 /// A failure that tallyctl reports as one line on standard error, with its exit code.
 ///
-/// The message says what failed and what to check; it never contains a password.
+/// The message names what failed and what to check, and never contains a password.
 public struct TallyctlError: CommandError, Sendable, CustomStringConvertible {
     public let message: String
     public let exitCode: Int32
