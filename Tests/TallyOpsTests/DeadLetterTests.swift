@@ -142,9 +142,9 @@ import TallyStore
         }
     }
 
-    /// A replay that stops between the confirm of its copy and the ack of the dead letter
-    /// leaves the dead letter in place; replaying again publishes a second copy, and the
-    /// worker processes the command exactly once.
+    /// A replay that stops between the confirm of its copy and the ack of the dead letter leaves
+    /// the dead letter in place. Replaying again publishes a second copy, and the worker
+    /// processes the command exactly once.
     @Test func interruptedReplayProcessesOnce() async throws {
         try await withFixture("dead-replay-crash") { fixture in
             try fixture.publish(routingKey: "incident.redeem", body: Commands.redeem(41), messageID: "redeem-41")

@@ -129,14 +129,14 @@ final class OpsFixture {
     }
 }
 
-/// A new empty folder for one test's files.
+/// Creates a new empty folder for one test's files.
 func temporaryFolder(_ label: String) throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("tallyops-\(label)-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
 
-/// The folder with the built executables, beside the test bundle.
+/// Returns the path of a built executable, beside the test bundle.
 func executable(_ name: String) -> URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
 }

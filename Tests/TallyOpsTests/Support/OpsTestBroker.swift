@@ -74,14 +74,14 @@ enum OpsTestBroker {
         return data
     }
 
-    /// The URL with the password in clear, for the environment of a test run.
+    /// Returns the URL with the password in clear, for the environment of a test run.
     static func urlString(_ url: AMQPURL, password: String? = nil) -> String {
         let vhost = url.virtualHost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url.virtualHost
         return "amqp://\(url.user):\(password ?? url.password)@\(url.host):\(url.port)/\(vhost)"
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` passes.
+/// Polls `condition` every 50 ms until it is true or `timeout` passes.
 func eventually(timeout: Duration, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
