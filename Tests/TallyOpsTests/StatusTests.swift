@@ -187,6 +187,44 @@ import TallyStore
         }
     }
 
+    @Test func statusReportsReadOnlyFile() async throws {
+        try await withFixture("status-readonly-file") { fixture in
+            #expect(chmod(fixture.databasePath, 0o444) == 0)
+
+            let result = await fixture.run(["status"])
+            chmod(fixture.databasePath, 0o644)
+
+            #expect(result.exitCode == 4)
+            #expect(result.error.contains("the database file \(fixture.databasePath) is read-only"), "\(result.error)")
+            #expect(!result.error.contains("locked"))
+        }
+    }
+
+    @Test func statusWatchRefreshes() async throws {
+        try await withFixture("status-watch") { fixture in
+            let output = fixture.folder.appendingPathComponent("watch.out")
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: output)
+            let process = Process()
+            process.executableURL = executable("tallyctl")
+            process.arguments = ["status", "--watch", "1"]
+            process.environment = ProcessInfo.processInfo.environment.merging(fixture.environment) { _, new in new }
+            process.standardOutput = handle
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+
+            let refreshed = eventually(timeout: .seconds(15)) {
+                let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+                return text.components(separatedBy: "Health  ").count >= 3
+            }
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            try handle.close()
+
+            #expect(refreshed)
+        }
+    }
+
     @Test func statusReportsMissingDatabase() async throws {
         try await withFixture("status-missing", customers: false) { fixture in
 
