@@ -183,7 +183,7 @@ extension AMQPError {
             kind = .connectionClosed
         case AMQP_STATUS_SOCKET_ERROR, AMQP_STATUS_TCP_ERROR:
             kind = osError == ECONNREFUSED ? .connectionRefused : .socketError
-            if osError != 0 {
+            if kind == .socketError && osError != 0 {
                 detail = String(cString: strerror(osError))
             }
         case AMQP_STATUS_SSL_ERROR, AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED,

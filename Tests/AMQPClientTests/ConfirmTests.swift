@@ -140,4 +140,26 @@ import Testing
         }
         #expect(again.replyCode == 404)
     }
+
+    @Test func deliveriesDuringConfirmWaitAreQueuedInOrder() throws {
+        let connection = try TestBroker.connect()
+        defer { connection.close() }
+        let consumer = try connection.openChannel()
+        let publisher = try connection.openChannel()
+        let queue = TestBroker.uniqueName("interleaved")
+        try consumer.declareQueue(queue, durable: false, autoDelete: true)
+        try consumer.consume(queue: queue, noAck: true)
+        try publisher.enableConfirms()
+
+        for index in 0..<500 {
+            try publisher.publish(exchange: "", routingKey: queue, body: withUnsafeBytes(of: UInt32(index).bigEndian, Array.init))
+        }
+        let report = try publisher.waitForConfirms(timeout: .seconds(10))
+        #expect(report.acked.sorted() == Array(1...500))
+
+        let deliveries = try collectDeliveries(connection, count: 500)
+        #expect(deliveries.count == 500)
+        let numbers = deliveries.map { $0.body.reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        #expect(numbers == Array(0..<500))
+    }
 }

@@ -7,31 +7,6 @@ import Glibc
 #endif
 
 @Suite struct ConnectionErrorTests {
-    /// A loopback port with no listener: bound to an ephemeral port, then closed.
-    private func freeLoopbackPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(descriptor >= 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length)
-            }
-        }
-        try #require(bound == 0)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                getsockname(descriptor, $0, &length)
-            }
-        }
-        try #require(named == 0)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test func refusedPortIsConnectionRefused() throws {
         let port = try freeLoopbackPort()
         var options = ConnectionOptions(url: try AMQPURL("amqp://guest:guest@127.0.0.1:\(port)/"))

@@ -68,12 +68,14 @@ enum TestBroker {
     }
 
     /// Runs `ops/broker` with `arguments` and returns its standard output.
-    ///
-    /// The script runs through posix_spawn with every descriptor above 2 closed and its output
-    /// in temporary files. `start` leaves the node running with the descriptors it inherited,
-    /// and Foundation's `Process` (and `swift test`) would wait for those to close.
     @discardableResult
     static func runBrokerScript(_ arguments: [String]) throws -> String {
+        try run(repositoryRoot.appendingPathComponent("ops/broker").path, arguments)
+    }
+
+    /// Runs a program, waits for it and returns its standard output; throws when it fails.
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String]) throws -> String {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("amqp-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -81,6 +83,28 @@ enum TestBroker {
         let outputPath = folder.appendingPathComponent("stdout").path
         let errorPath = folder.appendingPathComponent("stderr").path
 
+        let pid = try spawn(program, arguments, outputPath: outputPath, errorPath: errorPath)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+
+        let outputText = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0, exitCode == 0 else {
+            let errorText = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            throw ScriptFailure(
+                arguments: [program] + arguments, status: exitCode, output: errorText)
+        }
+        return outputText
+    }
+
+    /// Starts a program with its output in the given files and returns its pid.
+    ///
+    /// It uses posix_spawn with every descriptor above 2 closed: `ops/broker start` leaves the
+    /// node running with the descriptors it inherited, and Foundation's `Process` (and
+    /// `swift test`) would wait for those to close.
+    static func spawn(_ program: String, _ arguments: [String], outputPath: String, errorPath: String)
+        throws -> pid_t
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -92,24 +116,32 @@ enum TestBroker {
         let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"))
         _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
 
-        let script = repositoryRoot.appendingPathComponent("ops/broker").path
-        let argv = ([script] + arguments).map { strdup($0) } + [nil]
+        // Test threads block signals, and a child inherits the mask: without this reset a
+        // spawned socat or broker would ignore SIGTERM.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptySet = sigset_t()
+        sigemptyset(&emptySet)
+        var defaultSet = sigset_t()
+        sigemptyset(&defaultSet)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] {
+            sigaddset(&defaultSet, signal)
+        }
+        posix_spawnattr_setsigmask(&attributes, &emptySet)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSet)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, script, &actions, nil, argv, environ)
+        let spawned = posix_spawnp(&pid, program, &actions, &attributes, argv, environ)
         guard spawned == 0 else {
-            throw ScriptFailure(arguments: arguments, status: spawned, output: "posix_spawn failed")
+            throw ScriptFailure(
+                arguments: [program] + arguments, status: spawned,
+                output: "posix_spawn failed: \(String(cString: strerror(spawned)))")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-
-        let outputText = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let exitCode = (status >> 8) & 0xff
-        guard status & 0x7f == 0, exitCode == 0 else {
-            let errorText = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
-            throw ScriptFailure(arguments: arguments, status: exitCode, output: errorText)
-        }
-        return outputText
+        return pid
     }
 
     /// The client properties of the connection whose connection_name is `name`, as the JSON
