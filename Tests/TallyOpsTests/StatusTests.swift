@@ -118,6 +118,31 @@ import TallyStore
         }
     }
 
+    @Test func statusShowsUnroutableResults() async throws {
+        try await withFixture("status-unroutable") { fixture in
+            // Without tracker.results, the worker's issue.accepted result matches no queue. The
+            // worker declares the topology when it starts, so the queue goes after that.
+            let worker = try fixture.startWorker("unroutable-w1")
+            #expect(worker.waitForLog("msg=consuming"))
+            let connection = try fixture.connect()
+            try connection.openChannel().deleteQueue("tracker.results")
+            connection.close()
+            try fixture.publish(routingKey: "issue.create", body: Commands.createIssue(8), messageID: "unroutable-8")
+            #expect(worker.waitForLog("result unroutable; kept in outbox"))
+
+            let result = await fixture.run(["status", "--json"])
+            let parsed = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            let database = try #require(parsed["database"] as? [String: Any])
+            let queues = try #require(parsed["queues"] as? [[String: Any]])
+            let table = await fixture.run(["status"])
+
+            #expect(database["outbox_count"] as? Int == 1)
+            #expect(queues.first { $0["name"] as? String == "tracker.results" }?["exists"] as? Bool == false)
+            #expect(table.output.contains("Outbox  1 waiting, oldest"))
+            #expect(table.output.contains("tracker.results      results       missing"))
+        }
+    }
+
     @Test func statusCountsDeadLettersByReason() async throws {
         try await withFixture("status-dead") { fixture in
             try fixture.publish(routingKey: "issue.create", body: Commands.createIssue(1), messageID: "reject-1")
