@@ -320,7 +320,9 @@ publish_commands() {
 }
 
 read_results() {
-    run_step "Python billing records $BILLING_RESULTS results" "$work_dir/billing-1.log" "" \
+    # The repeated redeem in the scenario must not reach billing a second time.
+    run_step "Python billing records $BILLING_RESULTS results, none twice" "$work_dir/billing-1.log" \
+        "$BILLING_RESULTS new results recorded, 0 duplicate deliveries skipped, 0 deliveries rejected; $BILLING_RESULTS results in $work_dir/billing.sqlite" \
         "$PYTHON" "$BILLING" --queue "$BILLING_QUEUE" --database "$work_dir/billing.sqlite" \
         --expect "$BILLING_RESULTS" --timeout "$RESULT_TIMEOUT" --idle "$RESULT_TIMEOUT" \
         --record "$work_dir/billing.jsonl"
