@@ -197,15 +197,21 @@ def main(argv):
     parameters = pika.URLParameters(url)
     parameters.client_properties = {"connection_name": "billing example"}
 
-    store = BillingStore(arguments.database)
-    record_file = open(arguments.record, "a", encoding="utf-8") if arguments.record else None
     connection = pika.BlockingConnection(parameters)
     try:
         channel = connection.channel()
         declare_queue(channel, arguments.queue)
-        if arguments.declare_only:
-            print(f"queue {arguments.queue} is bound to {', '.join(BILLING_ROUTING_KEYS)}")
-            return 0
+    except BaseException:
+        connection.close()
+        raise
+    if arguments.declare_only:
+        connection.close()
+        print(f"queue {arguments.queue} is bound to {', '.join(BILLING_ROUTING_KEYS)}")
+        return 0
+
+    store = BillingStore(arguments.database)
+    record_file = open(arguments.record, "a", encoding="utf-8") if arguments.record else None
+    try:
         new, duplicates, rejected = consume(
             channel, store, arguments.queue, arguments.expect, arguments.timeout, arguments.idle,
             record_file)
