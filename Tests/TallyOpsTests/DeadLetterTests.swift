@@ -99,6 +99,19 @@ import TallyStore
         }
     }
 
+    @Test func replayAllStopsAtLimit() async throws {
+        try await withFixture("dead-replay-all", customers: false) { fixture in
+            try makeWorkerDeadLetters(fixture)
+
+            let first = await fixture.run(["dead", "replay", "--all", "--limit", "1"])
+            let remaining = try fixture.messageCount("tally.dead")
+
+            #expect(first.exitCode == 0, "\(first.error)")
+            #expect(first.output.hasSuffix("1 replayed to tally.commands\n1 more dead letters beyond --limit 1 were not read; run the replay again\n"))
+            #expect(remaining == 1)
+        }
+    }
+
     @Test func replayOfMalformedIsDuplicate() async throws {
         try await withFixture("dead-replay-dup", customers: false) { fixture in
             try makeWorkerDeadLetters(fixture)

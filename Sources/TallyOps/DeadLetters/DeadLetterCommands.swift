@@ -137,6 +137,7 @@ enum DeadLetterCommands {
                         defer { connection.close() }
                         let queue = try DeadLetterQueue(connection: connection)
                         defer { queue.close() }
+                        let total = try queue.count()
                         let letters = try queue.read(limit: limit)
                         let (chosen, missing) = selection.choose(from: letters)
                         let skipped = force ? [] : chosen.filter(\.hasMadeUpMessageID)
@@ -146,7 +147,7 @@ enum DeadLetterCommands {
                         }
                         return ReplayResult(
                             replayed: outcome.replayed.map(\.displayID), replayedLetters: outcome.replayed,
-                            failed: failed, missing: missing)
+                            failed: failed, missing: missing, unread: max(0, total - letters.count))
                     }
                 }
 
@@ -159,6 +160,9 @@ enum DeadLetterCommands {
                     }
                 }
                 console.write("\(result.replayed.count) replayed to \(Topology.commandExchange)\n")
+                if selection.all && result.unread > 0 {
+                    console.write("\(result.unread) more dead letters beyond --limit \(limit) were not read; run the replay again\n")
+                }
                 for (id, reason) in result.failed {
                     console.writeError("Error: dead letter \(id) not replayed, it stays in \(Topology.deadLetterQueue): \(reason)\n")
                 }
@@ -218,6 +222,8 @@ enum DeadLetterCommands {
         var replayedLetters: [DeadLetter]
         var failed: [(String, String)]
         var missing: [String]
+        /// Dead letters beyond `--limit`, not looked at.
+        var unread: Int
     }
 
     /// The ids or `--all` of a replay or purge.
