@@ -174,6 +174,28 @@ import TallyStore
         }
     }
 
+    @Test func statusReportsManagementRefusal() async throws {
+        try await withFixture("status-notag") { fixture in
+            // A user with AMQP permissions but no management tag: the API refuses it.
+            let user = "ops-notag-\(UUID().uuidString.prefix(8).lowercased())"
+            let body = ["password": "notag-secret", "tags": ""]
+            try await OpsTestBroker.management("PUT", "/api/users/\(user)", body: body)
+            try await OpsTestBroker.grant(user: user, virtualHost: fixture.url.virtualHost)
+            var url = fixture.url
+            url.user = user
+
+            let started = ContinuousClock.now
+            let result = await fixture.run(["status"], extra: ["TALLY_AMQP_URL": OpsTestBroker.urlString(url, password: "notag-secret")])
+            let elapsed = ContinuousClock.now - started
+            try await OpsTestBroker.management("DELETE", "/api/users/\(user)", body: nil)
+
+            #expect(result.exitCode == 0, "\(result.error)")
+            #expect(result.output.contains("figures from AMQP passive declares"))
+            #expect(result.output.contains("the management API refused user '\(user)' for virtual host '\(fixture.url.virtualHost)' (HTTP 401)"), "\(result.output)")
+            #expect(elapsed < .seconds(5))
+        }
+    }
+
     @Test func statusReportsRevokedPermission() async throws {
         try await withFixture("status-revoked", customers: false) { fixture in
             try await OpsTestBroker.revoke(user: fixture.url.user, virtualHost: fixture.url.virtualHost)

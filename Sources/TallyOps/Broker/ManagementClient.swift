@@ -73,7 +73,10 @@ struct ManagementClient {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: configuration)
+        // FoundationNetworking on Linux waits forever on a 401 challenge that no delegate
+        // handles, so this delegate cancels the challenge and keeps the status.
+        let challenges = ChallengeCanceller()
+        let session = URLSession(configuration: configuration, delegate: challenges, delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
 
         let box = ResponseBox()
@@ -89,6 +92,9 @@ struct ManagementClient {
         }
 
         let (data, response, error) = box.get()
+        if let status = challenges.challengedStatus {
+            throw .refused(status: status, user: user, virtualHost: virtualHost)
+        }
         if let error {
             throw .unreachable("\(trimmedBase): \(error.localizedDescription)")
         }
@@ -107,6 +113,30 @@ struct ManagementClient {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return segment.addingPercentEncoding(withAllowedCharacters: allowed) ?? segment
+    }
+}
+
+/// Cancels every authentication challenge and records the status of the response that raised
+/// it, so a wrong password ends the request with that status instead of a retry.
+private final class ChallengeCanceller: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    // The lock guards `status`.
+    private let lock = NSLock()
+    private var status: Int?
+
+    var challengedStatus: Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        return status
+    }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        lock.lock()
+        status = (challenge.failureResponse as? HTTPURLResponse)?.statusCode ?? 401
+        lock.unlock()
+        completionHandler(.cancelAuthenticationChallenge, nil)
     }
 }
 
