@@ -81,6 +81,27 @@ import TallyStore
         }
     }
 
+    @Test func listShowsBothReasons() async throws {
+        try await withFixture("dead-both", customers: false) { fixture in
+            // A copy that already carries the worker's reason, dead-lettered again by the broker.
+            let connection = try fixture.connect()
+            let channel = try connection.openChannel()
+            try channel.enableConfirms()
+            let properties = MessageProperties(
+                contentType: "application/json", headers: ["x-tally-reason": "invalid_field"], persistent: true,
+                messageID: "both-1")
+            try channel.publish(exchange: "tally.commands", routingKey: "issue.create", body: Array("{}".utf8), properties: properties)
+            _ = try channel.waitForConfirms(timeout: .seconds(10))
+            connection.close()
+            #expect(try fixture.rejectOne(from: "tally.commands"))
+            #expect(eventually(timeout: .seconds(10)) { ((try? fixture.messageCount("tally.dead")) ?? 0) == 1 })
+
+            let result = await fixture.run(["dead", "list"])
+
+            #expect(result.output.contains("invalid_field+broker:rejected"), "\(result.output)")
+        }
+    }
+
     @Test func purgeRemovesOnlyChosen() async throws {
         try await withFixture("dead-purge", customers: false) { fixture in
             try makeWorkerDeadLetters(fixture)

@@ -58,12 +58,15 @@ struct DeadLetter: Sendable {
         return "#\(position)"
     }
 
-    /// One reason for tables and metrics: the worker's reason if it gave one, else the
-    /// broker's prefixed with `broker:`, else `unknown`.
+    /// One reason for tables and metrics: the worker's reason, the broker's prefixed with
+    /// `broker:`, both joined by `+` when both are set, else `unknown`.
     var reason: String {
-        if let tallyReason { return tallyReason }
-        if let brokerReason { return "broker:\(brokerReason)" }
-        return "unknown"
+        switch (tallyReason, brokerReason) {
+        case let (tally?, broker?): "\(tally)+broker:\(broker)"
+        case let (tally?, nil): tally
+        case let (nil, broker?): "broker:\(broker)"
+        case (nil, nil): "unknown"
+        }
     }
 
     /// Returns whether `id` names this dead letter: its message id, or its `#position`.
