@@ -79,10 +79,11 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         librabbitmqStatus.map { String(cString: amqp_error_string2($0)) }
     }
 
-    /// Whether reconnecting may help: true for lost connections, time-outs and broker
+    /// Whether reconnecting may help. It is true for lost connections, time-outs and broker
     /// shutdowns (320 CONNECTION_FORCED, 541 INTERNAL_ERROR, 506 RESOURCE_ERROR, 405
-    /// RESOURCE_LOCKED); false for configuration errors such as a wrong password, missing
-    /// permissions, 404 NOT_FOUND or 406 PRECONDITION_FAILED, which a retry repeats.
+    /// RESOURCE_LOCKED). It is false for configuration errors such as a wrong password,
+    /// missing permissions, 404 NOT_FOUND or 406 PRECONDITION_FAILED, because a retry repeats
+    /// them.
     public var isRecoverable: Bool {
         switch kind {
         case .connectionRefused, .hostNotFound, .timeout, .heartbeatTimeout, .socketError:
@@ -147,7 +148,7 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         }
     }
 
-    /// The word that joins an operation to its object in `description`.
+    /// Returns the words that join an operation to its object in `description`.
     private static func preposition(for operation: String) -> String {
         if operation.hasPrefix("queue.") || operation == "basic.consume"
             || operation == "basic.get"
@@ -200,7 +201,7 @@ extension AMQPError {
             librabbitmqStatus: status, detail: detail)
     }
 
-    /// Whether a librabbitmq status leaves the connection unusable.
+    /// Returns whether a librabbitmq status leaves the connection unusable.
     static func isFatal(_ status: Int32) -> Bool {
         switch amqp_status_enum(rawValue: status) {
         case AMQP_STATUS_INVALID_PARAMETER, AMQP_STATUS_TABLE_TOO_BIG:

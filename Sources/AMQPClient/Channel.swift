@@ -1,5 +1,9 @@
 import CRabbitMQ
 
+/// A channel belongs to its connection's thread; this rules out passing it to another.
+@available(*, unavailable)
+extension Channel: Sendable {}
+
 /// An AMQP channel on a `Connection`, confined to the connection's thread.
 ///
 /// Errors are `AMQPError`. A broker `channel.close` (for example 404 NOT_FOUND or 406
@@ -54,7 +58,7 @@ public final class Channel {
         } extract: { _ in }
     }
 
-    /// Declares a queue; an empty `name` asks the broker to choose one, returned in the reply.
+    /// Declares a queue. With an empty `name` the broker chooses one and returns it.
     /// With `passive` the queue must exist (404 NOT_FOUND otherwise) and is not changed.
     @discardableResult
     public func declareQueue(
@@ -215,8 +219,8 @@ public final class Channel {
         state.confirmMode = true
     }
 
-    /// The most publishes that may wait for a confirm; `publish` blocks at this count until
-    /// confirms arrive. Only used in confirm mode.
+    /// The maximum number of publishes awaiting a confirm. At this count `publish` blocks
+    /// until confirms arrive. Only used in confirm mode.
     public var confirmWindow: Int {
         get { state.confirmWindow }
         set { state.confirmWindow = max(1, newValue) }
@@ -292,7 +296,7 @@ public final class Channel {
         return state.takeReport()
     }
 
-    /// Returns the confirms and returns received so far without waiting, and forgets them.
+    /// Returns the confirms and returns received so far without waiting, and clears them.
     public func takeConfirmReport() -> ConfirmReport {
         state.takeReport()
     }

@@ -6,6 +6,10 @@ import Glibc
 import Darwin
 #endif
 
+/// A connection belongs to one thread; this rules out passing it to another.
+@available(*, unavailable)
+extension Connection: Sendable {}
+
 /// How to reach and log in to a broker.
 public struct ConnectionOptions: Sendable {
     public var url: AMQPURL
@@ -79,8 +83,10 @@ public struct ConnectionOptions: Sendable {
 /// heartbeat interval.
 ///
 /// Any failure that leaves the connection unusable (a broker `connection.close`, a lost
-/// socket, a heartbeat time-out) frees the librabbitmq state; later calls throw the same
-/// error again (`closeReason`). Reconnect by creating a new connection.
+/// socket, a heartbeat time-out) frees the librabbitmq state. Later calls throw the same
+/// error again (`closeReason`). Reconnect by creating a new connection. While the broker
+/// blocks the connection it reads nothing from it, so calls that need a reply wait until
+/// it unblocks.
 public final class Connection {
     public let options: ConnectionOptions
     /// The largest frame the broker accepted, in bytes.
@@ -260,8 +266,7 @@ public final class Connection {
         return true
     }
 
-    /// Turns an RPC reply into nothing (success) or a thrown `AMQPError`, answering a broker
-    /// close with close-ok.
+    /// Throws an `AMQPError` for a failed RPC reply. A broker close gets its close-ok first.
     func check(
         _ reply: amqp_rpc_reply_t, channel: UInt16, operation: String, object: String? = nil
     ) throws {
@@ -417,7 +422,7 @@ public final class Connection {
         }
     }
 
-    /// Answers a broker `channel.close` with close-ok and marks the channel closed.
+    /// Replies close-ok to a broker `channel.close` and marks the channel closed.
     private func closeChannelFromBroker(
         _ channel: UInt16, close: amqp_channel_close_t, operation: String, object: String? = nil
     ) -> AMQPError {
@@ -437,7 +442,7 @@ public final class Connection {
         return error
     }
 
-    /// Answers a broker `connection.close` with close-ok and ends the connection.
+    /// Replies close-ok to a broker `connection.close` and ends the connection.
     private func closeConnectionFromBroker(
         _ close: amqp_connection_close_t, operation: String, object: String?
     ) -> AMQPError {

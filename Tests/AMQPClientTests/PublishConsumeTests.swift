@@ -85,7 +85,7 @@ import Testing
         let last = try #require(deliveries.last)
         try channel.ack(last.deliveryTag, multiple: true)
 
-        // A passive declare on a second channel sees the queue empty once the acks landed.
+        // A passive declare on a second channel finds the queue empty once the acks landed.
         let probe = try connection.openChannel()
         let state = try probe.declareQueue(queue, passive: true)
         #expect(state.messageCount == 0)
@@ -150,8 +150,8 @@ import Testing
         try channel.publish(
             exchange: "", routingKey: queue, body: Array("bad".utf8),
             properties: MessageProperties(messageID: "m-1"))
-        let taken = try #require(try channel.get(queue: queue))
-        try channel.nack(taken.delivery.deliveryTag, requeue: false)
+        let received = try #require(try channel.get(queue: queue))
+        try channel.nack(received.delivery.deliveryTag, requeue: false)
 
         var dead: GetResult?
         for _ in 0..<50 where dead == nil {
