@@ -36,7 +36,7 @@ import TallyStore
             #expect(badKey["reason"] as? String == "unknown_routing_key")
             #expect(badKey["routing_key"] as? String == "incident.refund")
             #expect(badKey["worker"] as? String == "dead-w1")
-            #expect(try fixture.messageCount("tally.dead") == 2)
+            #expect(try fixture.settledCount("tally.dead", expecting: 2) == 2)
         }
     }
 
@@ -77,7 +77,7 @@ import TallyStore
             #expect(letter["death_count"] as? Int == 1)
             #expect(purge.exitCode == 0, "\(purge.error)")
             #expect(purge.output == "1 dead letters purged from tally.dead\n")
-            #expect(try fixture.messageCount("tally.dead") == 0)
+            #expect(try fixture.settledCount("tally.dead", expecting: 0) == 0)
         }
     }
 
@@ -107,7 +107,7 @@ import TallyStore
             try makeWorkerDeadLetters(fixture)
 
             let one = await fixture.run(["dead", "purge", "bad-key", "unknown-id"])
-            let remaining = try fixture.messageCount("tally.dead")
+            let remaining = try fixture.settledCount("tally.dead", expecting: 1)
             let all = await fixture.run(["dead", "purge", "--all"])
 
             #expect(one.exitCode == 1)
@@ -116,7 +116,7 @@ import TallyStore
             #expect(remaining == 1)
             #expect(all.exitCode == 0)
             #expect(all.output == "1 dead letters purged from tally.dead\n")
-            #expect(try fixture.messageCount("tally.dead") == 0)
+            #expect(try fixture.settledCount("tally.dead", expecting: 0) == 0)
         }
     }
 
@@ -125,7 +125,7 @@ import TallyStore
             try makeWorkerDeadLetters(fixture)
 
             let first = await fixture.run(["dead", "replay", "--all", "--limit", "1"])
-            let remaining = try fixture.messageCount("tally.dead")
+            let remaining = try fixture.settledCount("tally.dead", expecting: 1)
 
             #expect(first.exitCode == 0, "\(first.error)")
             #expect(first.output.hasSuffix("1 replayed to tally.commands\n1 more dead letters beyond --limit 1 were not read; run the replay again\n"))
@@ -146,7 +146,7 @@ import TallyStore
             #expect(result.output == "replayed bad-field\n1 replayed to tally.commands\n")
             #expect(result.error == "warning: bad-field is in the inbox, so the worker will ack the copy as a duplicate without effect\n")
             #expect(acked)
-            #expect(try fixture.messageCount("tally.dead") == 1)
+            #expect(try fixture.settledCount("tally.dead", expecting: 1) == 1)
         }
     }
 
@@ -162,7 +162,7 @@ import TallyStore
             let letter = try #require((parsed["dead_letters"] as? [[String: Any]])?.first)
             let id = try #require(letter["id"] as? String)
             let skipped = await fixture.run(["dead", "replay", id])
-            let remaining = try fixture.messageCount("tally.dead")
+            let remaining = try fixture.settledCount("tally.dead", expecting: 1)
             let forced = await fixture.run(["dead", "replay", id, "--force"])
 
             #expect(letter["reason"] as? String == "missing_message_id")
@@ -189,13 +189,13 @@ import TallyStore
             let crashed = try runTallyctlProcess(
                 ["dead", "replay", "redeem-41"], fixture: fixture, extra: ["TALLY_FAULT_EXIT_AFTER_REPLAY_CONFIRM": "1"])
             #expect(crashed == 75)
-            #expect(try fixture.messageCount("tally.dead") == 1)
-            #expect(try fixture.messageCount("tally.commands") == 2)
+            #expect(try fixture.settledCount("tally.dead", expecting: 1) == 1)
+            #expect(try fixture.settledCount("tally.commands", expecting: 2) == 2)
 
             let replayed = await fixture.run(["dead", "replay", "redeem-41"])
             #expect(replayed.exitCode == 0, "\(replayed.error)")
-            #expect(try fixture.messageCount("tally.dead") == 0)
-            #expect(try fixture.messageCount("tally.commands") == 3)
+            #expect(try fixture.settledCount("tally.dead", expecting: 0) == 0)
+            #expect(try fixture.settledCount("tally.commands", expecting: 3) == 3)
 
             let worker = try fixture.startWorker("replay-w1")
             let drained = eventually(timeout: .seconds(30)) {
@@ -203,8 +203,8 @@ import TallyStore
                     && ((try? fixture.messageCount("billing.redemptions")) ?? 0) == 1
             }
             #expect(drained, "\(worker.log)")
-            #expect(try fixture.messageCount("tally.commands") == 0)
-            #expect(try fixture.messageCount("billing.redemptions") == 1)
+            #expect(try fixture.settledCount("tally.commands", expecting: 0) == 0)
+            #expect(try fixture.settledCount("billing.redemptions", expecting: 1) == 1)
 
             let ledger = await fixture.run(["ledger", "--issue", "41", "--json"])
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(ledger.output.utf8)) as? [[String: Any]])

@@ -37,7 +37,7 @@ import Testing
             #expect(result.exitCode == 1)
             #expect(result.error.hasPrefix("Error: the command is invalid (invalid_field at issue_id)"), "\(result.error)")
             #expect(result.error.contains("Nothing was published"))
-            let queued = try fixture.messageCount("tally.commands")
+            let queued = try fixture.settledCount("tally.commands", expecting: 1)
             #expect(forced.exitCode == 0)
             #expect(queued == 1)
         }

@@ -154,7 +154,7 @@ import TallyStore
             #expect(result.output.contains("Dead letters  1"))
             #expect(result.output.contains("broker:rejected"))
             #expect(result.output.contains("warning: 1 dead letters in tally.dead"))
-            #expect(try fixture.messageCount("tally.dead") == 1)
+            #expect(try fixture.settledCount("tally.dead", expecting: 1) == 1)
             #expect(metrics.output.contains("tally_dead_letters_by_reason{reason=\"broker:rejected\"} 1"))
         }
     }

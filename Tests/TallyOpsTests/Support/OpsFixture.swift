@@ -110,6 +110,19 @@ final class OpsFixture {
         return Int(try connection.openChannel().declareQueue(queue, passive: true).messageCount)
     }
 
+    /// Returns the ready count of `queue` once it equals `expected`, else the last count after
+    /// 10 s. Messages that a closed channel or a crashed process releases become ready a little
+    /// after the client's call returns.
+    func settledCount(_ queue: String, expecting expected: Int) throws -> Int {
+        var count = try messageCount(queue)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while count != expected, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            count = try messageCount(queue)
+        }
+        return count
+    }
+
     /// Takes one message from `queue` and rejects it without requeue, so the broker
     /// dead-letters it (reason `rejected`, with `x-death`) when the queue has a dead-letter
     /// exchange.
