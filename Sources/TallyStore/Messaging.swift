@@ -18,12 +18,15 @@ public struct OutboxMessage: Sendable, Equatable {
     /// Failed publish attempts so far.
     public var attempts: Int
     public var lastError: String?
+    /// The AMQP content type; nil means `application/json`, the type of every result.
+    public var contentType: String?
 
     public init(
         id: Int64 = 0, exchange: String, routingKey: String, messageID: String, correlationID: String? = nil,
         type: String? = nil, headers: [String: String] = [:], body: [UInt8], createdAt: Date, attempts: Int = 0,
-        lastError: String? = nil
+        lastError: String? = nil, contentType: String? = nil
     ) {
+        self.contentType = contentType
         self.id = id
         self.exchange = exchange
         self.routingKey = routingKey

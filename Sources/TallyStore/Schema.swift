@@ -13,6 +13,9 @@ enum Schema {
         migrator.register(2, "rejected issues") { database in
             try database.executeScript(version2)
         }
+        migrator.register(3, "inbox body digests, outbox content types") { database in
+            try database.executeScript(version3)
+        }
         return migrator
     }
 
@@ -25,6 +28,17 @@ enum Schema {
             reason TEXT NOT NULL,
             rejected_at INTEGER NOT NULL
         );
+        """
+
+    /// The inbox keeps a digest of each command's body and whether it was processed or
+    /// dead-lettered, so that a message id reused for another body is caught instead of dropped
+    /// as a duplicate, and a corrected command may reuse the id of a dead-lettered one. Rows
+    /// written before this version have no digest and count as processed. The outbox keeps the
+    /// content type of dead-lettered commands; NULL means application/json.
+    static let version3 = """
+        ALTER TABLE inbox ADD COLUMN body_digest BLOB;
+        ALTER TABLE inbox ADD COLUMN disposition TEXT NOT NULL DEFAULT 'processed';
+        ALTER TABLE outbox ADD COLUMN content_type TEXT;
         """
 
     static let version1 = """

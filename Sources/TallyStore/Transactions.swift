@@ -165,7 +165,7 @@ public class ReadTransaction {
     // MARK: Rows
 
     static let outboxColumns =
-        "id, exchange, routing_key, message_id, correlation_id, type, headers, body, created_at_ms, attempts, last_error"
+        "id, exchange, routing_key, message_id, correlation_id, type, headers, body, created_at_ms, attempts, last_error, content_type"
 
     static func outboxMessage(_ row: Row) throws -> OutboxMessage {
         let headersJSON: String = try row.get(6)
@@ -174,7 +174,7 @@ public class ReadTransaction {
             correlationID: try row.get(4), type: try row.get(5),
             headers: try JSONText.decode(headersJSON, as: [String: String].self, what: "outbox headers"),
             body: try row.get(7), createdAt: StoredDate.date(milliseconds: try row.get(8)), attempts: try row.get(9),
-            lastError: try row.get(10))
+            lastError: try row.get(10), contentType: try row.get(11))
     }
 
     static let ledgerColumns = """
@@ -224,12 +224,12 @@ public final class WriteTransaction: ReadTransaction {
         try database.execute(
             """
             INSERT INTO outbox (exchange, routing_key, message_id, correlation_id, type, headers, body,
-                                created_at_ms, attempts, last_error)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                created_at_ms, attempts, last_error, content_type)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             message.exchange, message.routingKey, message.messageID, message.correlationID, message.type,
             try JSONText.encode(message.headers), message.body, StoredDate.milliseconds(message.createdAt),
-            message.attempts, message.lastError)
+            message.attempts, message.lastError, message.contentType)
         return database.lastInsertRowID
     }
 

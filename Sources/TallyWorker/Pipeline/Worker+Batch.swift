@@ -114,37 +114,9 @@ extension Worker {
             for (delivery, triage) in zip(run, triaged) {
                 switch triage {
                 case .malformed(let malformed):
-                    if let messageID = delivery.properties.messageID, malformed.reason.allowsInboxRecord,
-                        try !transaction.recordInbox(messageID: messageID, routingKey: delivery.routingKey, receivedAt: now)
-                    {
-                        applied.duplicates += 1
-                        continue
-                    }
-                    let headers = DeadLetterHeaders.headers(for: malformed, originalRoutingKey: delivery.routingKey, worker: configuration.workerID)
-                    applied.outbox.append(try enqueue(.deadLetter(of: delivery, headers: headers, at: now), in: transaction))
-                    applied.deadLetters.append((delivery, malformed))
-
+                    try applyMalformed(delivery, malformed, in: transaction, at: now, into: &applied)
                 case .command(let decoded, let attempt):
-                    guard try transaction.recordInbox(messageID: decoded.messageID, routingKey: delivery.routingKey, receivedAt: now) else {
-                        applied.duplicates += 1
-                        continue
-                    }
-                    let outcome = try transaction.apply(decoded.command, commandID: decoded.messageID)
-
-                    if let retryQueue = retryPolicy.retryQueue(for: outcome, attempt: attempt) {
-                        try transaction.forgetInbox(messageID: decoded.messageID)
-                        let copy = OutboxMessage.retryCopy(of: delivery, attempt: attempt + 1, queue: retryQueue.queue, at: now)
-                        applied.outbox.append(try enqueue(copy, in: transaction))
-                        applied.retries.append((decoded, attempt + 1, retryQueue))
-                        continue
-                    }
-
-                    let results = ResultEncoder.results(
-                        for: outcome, command: decoded.command, commandMessageID: decoded.messageID, processedAt: now)
-                    for result in results {
-                        applied.outbox.append(try enqueue(OutboxMessage(result, at: now), in: transaction))
-                    }
-                    applied.processed += 1
+                    try applyCommand(delivery, decoded, attempt: attempt, in: transaction, at: now, into: &applied)
                 }
             }
 
@@ -157,6 +129,82 @@ extension Worker {
         return applied.outbox
     }
 
+    /// Dead-letters a malformed command, unless it is a redelivery of one already dead-lettered.
+    private func applyMalformed(
+        _ delivery: Delivery, _ malformed: MalformedCommand, in transaction: WriteTransaction, at now: Date,
+        into applied: inout AppliedRun
+    ) throws {
+        if let messageID = delivery.properties.messageID, malformed.reason.allowsInboxRecord {
+            let digest = BodyDigest.sha256(delivery.body)
+            let entry = InboxEntry(messageID: messageID, routingKey: delivery.routingKey, bodyDigest: digest, disposition: .deadLettered)
+            if let prior = try transaction.claimInbox(entry, receivedAt: now) {
+                if prior.hasBody(digest: digest) {
+                    applied.duplicates += 1
+                    return
+                }
+                if prior.disposition == .deadLettered {
+                    try transaction.replaceInbox(entry, receivedAt: now)
+                }
+            }
+        }
+
+        let headers = DeadLetterHeaders.headers(for: malformed, originalRoutingKey: delivery.routingKey, worker: configuration.workerID)
+        applied.outbox.append(try enqueue(.deadLetter(of: delivery, headers: headers, at: now), in: transaction))
+        applied.deadLetters.append((delivery, malformed.reason.rawValue, malformed.field))
+    }
+
+    /// Applies a well-formed command once per message id.
+    ///
+    /// The inbox tells a redelivery (same id, same body: no effect) from a reused id (same id,
+    /// another body: dead-lettered as `message_id_reused`, because applying it could bill an
+    /// incident twice and dropping it could lose one). A command whose id belongs to a
+    /// dead-lettered one is applied: that is a corrected command or a replay.
+    private func applyCommand(
+        _ delivery: Delivery, _ decoded: DecodedCommand, attempt: Int, in transaction: WriteTransaction, at now: Date,
+        into applied: inout AppliedRun
+    ) throws {
+        let digest = BodyDigest.sha256(delivery.body)
+        let entry = InboxEntry(messageID: decoded.messageID, routingKey: delivery.routingKey, bodyDigest: digest, disposition: .processed)
+        if let prior = try transaction.claimInbox(entry, receivedAt: now) {
+            if prior.disposition == .deadLettered {
+                try transaction.replaceInbox(entry, receivedAt: now)
+            } else if prior.hasBody(digest: digest) {
+                applied.duplicates += 1
+                return
+            } else {
+                let headers = [
+                    DeadLetterHeaders.reason: Self.messageIDReusedReason,
+                    DeadLetterHeaders.detail: "Message id \(decoded.messageID) was processed before with another body (routing key \(prior.routingKey)); publish this command with a new message id.",
+                    DeadLetterHeaders.originalRoutingKey: delivery.routingKey,
+                    DeadLetterHeaders.worker: configuration.workerID,
+                ]
+                applied.outbox.append(try enqueue(.deadLetter(of: delivery, headers: headers, at: now), in: transaction))
+                applied.deadLetters.append((delivery, Self.messageIDReusedReason, nil))
+                return
+            }
+        }
+
+        let outcome = try transaction.apply(decoded.command, commandID: decoded.messageID)
+
+        if let retryQueue = retryPolicy.retryQueue(for: outcome, attempt: attempt) {
+            try transaction.forgetInbox(messageID: decoded.messageID)
+            let copy = OutboxMessage.retryCopy(of: delivery, attempt: attempt + 1, queue: retryQueue.queue, at: now)
+            applied.outbox.append(try enqueue(copy, in: transaction))
+            applied.retries.append((decoded, attempt + 1, retryQueue))
+            return
+        }
+
+        let results = ResultEncoder.results(
+            for: outcome, command: decoded.command, commandMessageID: decoded.messageID, processedAt: now)
+        for result in results {
+            applied.outbox.append(try enqueue(OutboxMessage(result, at: now), in: transaction))
+        }
+        applied.processed += 1
+    }
+
+    /// The dead-letter reason of a command whose message id was processed before with another body.
+    static let messageIDReusedReason = "message_id_reused"
+
     /// Counts and logs what a committed run did.
     private func report(_ applied: AppliedRun) {
         counters.processed += applied.processed
@@ -164,12 +212,12 @@ extension Worker {
         counters.deadLettered += applied.deadLetters.count
         counters.retried += applied.retries.count
 
-        for (delivery, malformed) in applied.deadLetters {
+        for (delivery, reason, field) in applied.deadLetters {
             logger.warning("command dead-lettered", metadata: [
                 "message_id": "\(delivery.properties.messageID ?? "-")",
                 "routing_key": "\(delivery.routingKey)",
-                "reason": "\(malformed.reason.rawValue)",
-                "field": "\(malformed.field ?? "-")",
+                "reason": "\(reason)",
+                "field": "\(field ?? "-")",
             ])
         }
         for (decoded, attempt, queue) in applied.retries {
@@ -204,7 +252,10 @@ extension Worker {
         ]
         return try store.write { transaction in
             if let messageID = delivery.properties.messageID {
-                _ = try transaction.recordInbox(messageID: messageID, routingKey: delivery.routingKey, receivedAt: now)
+                let entry = InboxEntry(
+                    messageID: messageID, routingKey: delivery.routingKey, bodyDigest: BodyDigest.sha256(delivery.body),
+                    disposition: .deadLettered)
+                try transaction.replaceInbox(entry, receivedAt: now)
             }
             return [try enqueue(OutboxMessage.deadLetter(of: delivery, headers: headers, at: now), in: transaction)]
         }
@@ -222,7 +273,8 @@ private struct AppliedRun {
     var outbox: [OutboxMessage] = []
     var processed = 0
     var duplicates = 0
-    var deadLetters: [(Delivery, MalformedCommand)] = []
+    /// Each dead letter with its reason and the field involved.
+    var deadLetters: [(Delivery, String, String?)] = []
     var retries: [(DecodedCommand, Int, Topology.RetryQueue)] = []
 }
 

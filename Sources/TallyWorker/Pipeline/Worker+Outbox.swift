@@ -200,12 +200,14 @@ extension OutboxMessage {
     /// headers, and Tally's reason headers.
     static func deadLetter(of delivery: Delivery, headers: [String: String], at now: Date) -> OutboxMessage {
         var allHeaders = delivery.properties.headers.stringValues
+        allHeaders["x-delivery-count"] = nil
         allHeaders.merge(headers) { _, tally in tally }
         return OutboxMessage(
             exchange: Topology.deadLetterExchange, routingKey: delivery.routingKey,
             messageID: delivery.properties.messageID ?? "unidentified-\(UUID().uuidString)",
             correlationID: delivery.properties.correlationID, type: delivery.properties.type,
-            headers: allHeaders, body: delivery.body, createdAt: now)
+            headers: allHeaders, body: delivery.body, createdAt: now,
+            contentType: delivery.properties.contentType)
     }
 
     /// A copy of a command for a retry queue. It keeps its routing key and message id, so that
@@ -224,7 +226,7 @@ extension OutboxMessage {
 
     var properties: MessageProperties {
         var properties = MessageProperties()
-        properties.contentType = "application/json"
+        properties.contentType = contentType ?? ResultMessage.contentType
         properties.persistent = true
         properties.messageID = messageID
         properties.correlationID = correlationID
