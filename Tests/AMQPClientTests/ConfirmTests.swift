@@ -162,4 +162,23 @@ import Testing
         let numbers = deliveries.map { $0.body.reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
         #expect(numbers == Array(0..<500))
     }
+
+    @Test func rejectedPublishesAreNacked() throws {
+        let connection = try TestBroker.connect()
+        defer { connection.close() }
+        let channel = try connection.openChannel()
+        let queue = TestBroker.uniqueName("overflow")
+        try channel.declareQueue(
+            queue, durable: false, autoDelete: true,
+            arguments: ["x-max-length": .int32(1), "x-overflow": "reject-publish"])
+        try channel.enableConfirms()
+
+        for index in 1...3 {
+            try channel.publish(exchange: "", routingKey: queue, body: [UInt8(index)])
+        }
+        let report = try channel.waitForConfirms(timeout: .seconds(10))
+        #expect(report.acked == [1])
+        #expect(report.nacked.sorted() == [2, 3])
+        #expect(channel.outstandingConfirms == 0)
+    }
 }
