@@ -118,6 +118,10 @@ extension Topology {
 
     public static let commandQueue = "tally.commands"
     public static let deadLetterQueue = "tally.dead"
+    // NOTE: the worker declares these two example consumer queues on every start, so on a broker
+    // where billing and the tracker bind queues of their own, these keep a copy of every result
+    // until someone deletes them or sets a length policy. They should move out of the standard
+    // topology into what the demo and tests declare.
     public static let billingExampleQueue = "billing.redemptions"
     public static let trackerResultQueue = "tracker.results"
 
