@@ -10,9 +10,9 @@ import FoundationNetworking
 /// It uses the user and password of the AMQP URL with HTTP basic authentication. Call it from
 /// a thread that may block, never from the cooperative pool.
 struct ManagementClient {
-    /// Why the management API gave no answer.
+    /// The reason the management API returned no usable response.
     enum Failure: Error, CustomStringConvertible {
-        /// Nothing answered: the plugin is off, the port is wrong or closed.
+        /// No response: the plugin is off, or the port is wrong or closed.
         case unreachable(String)
         /// 401 or 403: the user cannot log in to the API or lacks the `monitoring` or
         /// `management` tag, or has no access to the virtual host.
@@ -38,17 +38,17 @@ struct ManagementClient {
     let virtualHost: String
     var timeout: TimeInterval = 5
 
-    /// The queues of the virtual host, as JSON objects.
+    /// Fetches the queues of the virtual host, as JSON objects.
     func queues() throws(Failure) -> [[String: Any]] {
         try getArray("/api/queues/\(Self.encode(virtualHost))")
     }
 
-    /// The bindings whose source is `exchange`.
+    /// Fetches the bindings whose source is `exchange`.
     func bindings(fromExchange exchange: String) throws(Failure) -> [[String: Any]] {
         try getArray("/api/exchanges/\(Self.encode(virtualHost))/\(Self.encode(exchange))/bindings/source")
     }
 
-    /// The consumers of the virtual host.
+    /// Fetches the consumers of the virtual host.
     func consumers() throws(Failure) -> [[String: Any]] {
         try getArray("/api/consumers/\(Self.encode(virtualHost))")
     }
@@ -172,7 +172,7 @@ extension [String: Any] {
         self[key] as? String
     }
 
-    /// The `rate` of `message_stats.<name>_details`, in messages per second.
+    /// Returns the `rate` of `message_stats.<name>_details`, in messages per second.
     func rate(_ name: String) -> Double? {
         guard let stats = self["message_stats"] as? [String: Any],
             let details = stats["\(name)_details"] as? [String: Any]

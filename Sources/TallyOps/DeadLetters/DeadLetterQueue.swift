@@ -24,7 +24,7 @@ final class DeadLetterQueue {
         readChannel = try connection.openChannel()
     }
 
-    /// Returns how many messages the queue holds (ready ones, from a passive declare).
+    /// Returns the number of ready messages in the queue, from a passive declare.
     func count() throws -> Int {
         Int(try readChannel.declareQueue(queue, passive: true).messageCount)
     }

@@ -95,7 +95,7 @@ struct StatusCollector {
             database: databaseStatus, health: health)
     }
 
-    /// The queues to show with their roles: the command queue, the retry queues, the
+    /// Lists the queues to show with their roles: the command queue, the retry queues, the
     /// dead-letter queue and the queues bound to `tally.results` (from the broker when the
     /// management API responds, else from the standard topology).
     static func queueNames(resultQueues: [String]?) -> [(String, String)] {
@@ -164,8 +164,8 @@ struct StatusCollector {
     }
 
     /// Judges one heartbeat. The heartbeat row changes its last activity only when the worker
-    /// handles deliveries, so an idle worker is also alive when it has a consumer on the
-    /// broker (seen through the management API) or, on this host, when its process runs.
+    /// handles deliveries. So an idle worker also counts as alive when it has a consumer on the
+    /// broker (seen through the management API), or when its process runs on this host.
     func liveness(of heartbeat: WorkerHeartbeat, now: Date, consumers: Set<String>?) -> WorkerStatus {
         let age = max(0, now.timeIntervalSince(heartbeat.lastActivityAt))
         var liveness = "stale"
