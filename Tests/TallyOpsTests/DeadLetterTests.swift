@@ -81,6 +81,16 @@ import TallyStore
         }
     }
 
+    @Test func listWithoutTopologyNamesFix() async throws {
+        let url = try await OpsTestBroker.makeVirtualHost("dead-notopology")
+
+        let result = await tallyctl(["dead", "list"], environment: ["TALLY_AMQP_URL": OpsTestBroker.urlString(url)])
+        await OpsTestBroker.deleteVirtualHost(url)
+
+        #expect(result.exitCode == 1)
+        #expect(result.error.contains("'tally.dead' failed: it does not exist in virtual host '\(url.virtualHost)'. Run 'tallyctl topology apply'"), "\(result.error)")
+    }
+
     @Test func listShowsBothReasons() async throws {
         try await withFixture("dead-both", customers: false) { fixture in
             // A copy that already carries the worker's reason, dead-lettered again by the broker.

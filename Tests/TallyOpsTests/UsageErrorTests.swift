@@ -53,6 +53,20 @@ import TallyOps
         Case(arguments: ["metrics", "--database", "x", "--dead-letter-sample", "-1"], message: "invalid value '-1' for '--dead-letter-sample <count>'"),
         Case(arguments: ["status", "--database"], message: "missing value for '--database <path>'"),
         Case(arguments: ["status", "--database", "x", "--json", "--json"], message: "option '--json' was given more than once"),
+        Case(arguments: ["customers", "export", "--database", "x", "-o"], message: "missing value for '--output <path>'"),
+        Case(arguments: ["customers", "exprot"], message: "unknown subcommand 'exprot'. Did you mean 'export'?"),
+        Case(arguments: ["topology", "show", "--definitions"], message: "missing value for '--definitions <path>'"),
+        Case(arguments: ["topology", "apply", "extra"], message: "unexpected argument 'extra'"),
+        Case(arguments: ["backup", "a", "b", "--database", "x"], message: "unexpected argument 'b'"),
+        Case(arguments: ["config", "extra"], message: "unexpected argument 'extra'"),
+        Case(arguments: ["dead", "show", "a", "b"], message: "unexpected argument 'b'"),
+        Case(arguments: ["quota", "--database", "x"], message: "missing argument '<customer>'"),
+        Case(arguments: ["quota", "1", "--database", "x", "--tpye", "phone"], message: "unknown option '--tpye'. Did you mean '--type'?"),
+        Case(arguments: ["metrics", "--database", "x", "--output"], message: "missing value for '--output <path>'"),
+        Case(arguments: ["publish", "incident.redeem", "--body", "{}", "--confirm-timeout", "0"], message: "invalid value '0' for '--confirm-timeout <seconds>'"),
+        Case(arguments: ["dead", "replay", "x", "--confirm-timeout", "forever"], message: "invalid value 'forever' for '--confirm-timeout <seconds>'"),
+        Case(arguments: ["customers", "show", "1", "--database", "x", "--redemptions", "5000"], message: "invalid value '5000' for '--redemptions <count>'"),
+        Case(arguments: ["help", "nosuch"], message: "unknown subcommand 'nosuch'"),
     ]
 
     @Test(arguments: cases)
