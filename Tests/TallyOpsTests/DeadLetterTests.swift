@@ -49,7 +49,7 @@ import TallyStore
 
             #expect(result.exitCode == 0, "\(result.error)")
             let lines = result.output.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
-            #expect(lines.contains("In inbox yes: a replayed copy is acked as a duplicate without effect"))
+            #expect(lines.contains("Replay the copy would be acked by the worker as a duplicate without effect"))
             #expect(lines.contains("Reason missing_field"))
             #expect(lines.contains("Header x-tally-field requested_at"))
             #expect(lines.contains("Routing key incident.redeem"))
@@ -154,7 +154,7 @@ import TallyStore
 
             #expect(result.exitCode == 0, "\(result.error)")
             #expect(result.output == "replayed bad-field\n1 replayed to tally.commands\n")
-            #expect(result.error == "warning: bad-field is in the inbox, so the worker will ack the copy as a duplicate without effect\n")
+            #expect(result.error == "warning: the inbox shows that the copy of bad-field will be acked by the worker as a duplicate without effect\n")
             #expect(acked)
             #expect(try fixture.settledCount("tally.dead", expecting: 1) == 1)
         }

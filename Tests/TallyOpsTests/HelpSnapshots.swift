@@ -217,8 +217,9 @@ OPTIONS:
 OVERVIEW: Show one dead letter: every header, the worker's and the broker's
           reasons, and the body.
 
-With a database (--database or TALLY_DATABASE), it also says whether the message
-id is in the inbox, where a replayed copy would be dropped as a duplicate.
+With a database (--database or TALLY_DATABASE), it also says what the worker
+would do with a replayed copy: apply it, ack it as a duplicate without effect,
+or dead-letter it again.
 
 USAGE: tallyctl dead show [--json] [--limit <count>] [--amqp-url <url>]
        [--tls-ca-file <path>] [--heartbeat <seconds>] [--database <path>]
@@ -271,10 +272,12 @@ when the replay fails halfway, the dead letter stays and a second replay
 publishes another copy with the same message id. The worker's inbox drops the
 duplicate, so the command is processed once.
 
-A command whose message id is already in the inbox (a malformed command, or one
-that failed for good) is acked by the worker as a duplicate without effect; with
-a database (--database or TALLY_DATABASE), replay warns about each such dead
-letter.
+The worker applies a well-formed copy unless the inbox records its message id as
+processed. A copy of a command processed before is acked as a duplicate, or
+dead-lettered as message_id_reused when its body differs; a malformed copy is
+dead-lettered again, or acked as a duplicate when the inbox records the same
+body. With a database (--database or TALLY_DATABASE), replay warns about each
+copy that the worker will not apply.
 
 A dead letter with reason missing_message_id or invalid_message_id carries a
 message id the worker made up, which the tracker never knew: replay skips it

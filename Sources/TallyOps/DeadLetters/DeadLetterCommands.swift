@@ -75,7 +75,7 @@ enum DeadLetterCommands {
         CommandSpec(
             name: "show",
             abstract: "Show one dead letter: every header, the worker's and the broker's reasons, and the body.",
-            discussion: "With a database (--database or TALLY_DATABASE), it also says whether the message id is in the inbox, where a replayed copy would be dropped as a duplicate.",
+            discussion: "With a database (--database or TALLY_DATABASE), it also says what the worker would do with a replayed copy: apply it, ack it as a duplicate without effect, or dead-letter it again.",
             options: [SharedOptions.json, limit],
             optionGroups: [SharedOptions.amqp, SharedOptions.storage, SharedOptions.configuration],
             arguments: [.required("id", help: "The message id, or #N for a dead letter without one.", as: String.self)],
@@ -89,14 +89,14 @@ enum DeadLetterCommands {
                     throw TallyctlError("no dead letter '\(id)' among the first \(letters.count) in \(Topology.deadLetterQueue): check the id with 'tallyctl dead list', or raise --limit")
                 }
 
-                let inbox = await InboxCheck(parsed, console: console).recorded([letter])
+                let forecast = await InboxCheck(parsed, console: console).forecasts([letter])?[letter.displayID]
                 if parsed.flag("json") {
                     var json = DeadLetterJSON(letter, bodyLines: Int.max)
-                    json.inInbox = inbox.map { $0.contains(letter.displayID) }
+                    json.replay = forecast?.code
                     console.write(try JSONOutput.encode(json))
                     return 0
                 }
-                console.write(describe(letter, inInbox: inbox.map { $0.contains(letter.displayID) }))
+                console.write(describe(letter, forecast: forecast))
                 return 0
             }
         )
@@ -109,7 +109,7 @@ enum DeadLetterCommands {
             discussion: """
                 Each copy keeps the original routing key (x-tally-original-routing-key, else the first x-death routing key), message id, content type and headers, without x-tally-* and x-death bookkeeping. It is published mandatory with a publisher confirm, and the dead letter is acked only after the broker confirmed its copy: when the replay fails halfway, the dead letter stays and a second replay publishes another copy with the same message id. The worker's inbox drops the duplicate, so the command is processed once.
 
-                A command whose message id is already in the inbox (a malformed command, or one that failed for good) is acked by the worker as a duplicate without effect; with a database (--database or TALLY_DATABASE), replay warns about each such dead letter.
+                The worker applies a well-formed copy unless the inbox records its message id as processed. A copy of a command processed before is acked as a duplicate, or dead-lettered as message_id_reused when its body differs; a malformed copy is dead-lettered again, or acked as a duplicate when the inbox records the same body. With a database (--database or TALLY_DATABASE), replay warns about each copy that the worker will not apply.
 
                 A dead letter with reason missing_message_id or invalid_message_id carries a message id the worker made up, which the tracker never knew: replay skips it unless --force is given, because a later copy from the tracker would be applied a second time.
                 """,
@@ -154,9 +154,10 @@ enum DeadLetterCommands {
                 for id in result.replayed {
                     console.write("replayed \(id)\n")
                 }
-                if let recorded = await inboxCheck.recorded(result.replayedLetters) {
-                    for id in result.replayed where recorded.contains(id) {
-                        console.writeError("warning: \(id) is in the inbox, so the worker will ack the copy as a duplicate without effect\n")
+                if let forecasts = await inboxCheck.forecasts(result.replayedLetters) {
+                    for id in result.replayed {
+                        guard let forecast = forecasts[id], forecast != .applied else { continue }
+                        console.writeError("warning: the inbox shows that the copy of \(id) will be \(forecast.description)\n")
                     }
                 }
                 console.write("\(result.replayed.count) replayed to \(Topology.commandExchange)\n")
@@ -270,23 +271,22 @@ enum DeadLetterCommands {
             self.console = console
         }
 
-        /// Returns the display ids of `letters` whose message id the inbox records, or nil
-        /// without a database.
-        func recorded(_ letters: [DeadLetter]) async -> Set<String>? {
+        /// Returns what the worker will do with a copy of each of `letters`, by display id, or
+        /// nil without a database.
+        func forecasts(_ letters: [DeadLetter]) async -> [String: ReplayForecast]? {
             guard let settings else { return nil }
             do {
-                return try await runBlocking { () throws -> Set<String> in
+                return try await runBlocking { () throws -> [String: ReplayForecast] in
                     let store = try DatabaseAccess.open(settings)
                     defer { store.close() }
                     return try DatabaseAccess.mapping(path: settings.path) {
                         try store.read { transaction in
-                            var found = Set<String>()
+                            var forecasts: [String: ReplayForecast] = [:]
                             for letter in letters {
-                                if let id = letter.messageID, try transaction.inboxContains(messageID: id) {
-                                    found.insert(letter.displayID)
-                                }
+                                let entry = try letter.messageID.flatMap { try transaction.inboxEntry(messageID: $0) }
+                                forecasts[letter.displayID] = ReplayForecast(letter, inboxEntry: entry)
                             }
-                            return found
+                            return forecasts
                         }
                     }
                 }
@@ -309,7 +309,7 @@ enum DeadLetterCommands {
         }
     }
 
-    static func describe(_ letter: DeadLetter, inInbox: Bool? = nil) -> String {
+    static func describe(_ letter: DeadLetter, forecast: ReplayForecast? = nil) -> String {
         var lines: [(String, String)] = [
             ("ID", letter.displayID),
             ("Message id", letter.messageID ?? "(none)"),
@@ -323,7 +323,7 @@ enum DeadLetterCommands {
             ("Deaths", String(letter.deathCount)),
             ("Content type", letter.contentType ?? "-"),
             ("Size", Format.bytes(Int64(letter.body.count))),
-            ("In inbox", inInbox.map { $0 ? "yes: a replayed copy is acked as a duplicate without effect" : "no" } ?? "unknown (no --database)"),
+            ("Replay", forecast.map { "the copy would be \($0.description)" } ?? "unknown without --database"),
         ]
         for (key, value) in letter.properties.headers.sorted(by: { $0.key < $1.key }) {
             lines.append(("Header \(key)", describe(value)))
@@ -363,8 +363,9 @@ struct DeadLetterJSON: Encodable, Sendable {
     var bodySize: Int
     var body: [String]
     var headers: [String: String]
-    /// Whether the inbox records the message id; nil without a database.
-    var inInbox: Bool?
+    /// What the worker would do with a replayed copy (`applied`, `duplicate`,
+    /// `dead_lettered_again`); nil without a database.
+    var replay: String?
 
     init(_ letter: DeadLetter, bodyLines: Int) {
         id = letter.displayID
