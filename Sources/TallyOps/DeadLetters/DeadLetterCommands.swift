@@ -363,8 +363,8 @@ struct DeadLetterJSON: Encodable, Sendable {
     var bodySize: Int
     var body: [String]
     var headers: [String: String]
-    /// What the worker would do with a replayed copy (`applied`, `duplicate`,
-    /// `dead_lettered_again`); nil without a database.
+    /// The worker's handling of a replayed copy (`applied`, `duplicate`, `dead_lettered_again`);
+    /// nil without a database.
     var replay: String?
 
     init(_ letter: DeadLetter, bodyLines: Int) {

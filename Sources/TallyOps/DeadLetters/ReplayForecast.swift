@@ -1,8 +1,8 @@
 import TallyCore
 import TallyStore
 
-/// What the worker will do with a replayed copy of a dead letter, judged from its body and the
-/// inbox entry of its message id, with the worker's rules:
+/// The worker's handling of a replayed copy of a dead letter, judged from its body and the inbox
+/// entry of its message id, with the worker's rules:
 /// - a well-formed command is applied unless the inbox records its id as processed;
 /// - a processed id with the same body is a duplicate, acked without effect;
 /// - a processed id with another body is dead-lettered again as `message_id_reused`;
