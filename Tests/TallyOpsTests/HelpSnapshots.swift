@@ -60,10 +60,10 @@ SUBCOMMANDS:
 OVERVIEW: Show queues, dead letters, the outbox, the inbox and the workers at a
           glance.
 
-Reads the RabbitMQ management API for every queue of the topology: the command
-queue, the retry queues, the dead-letter queue and the queues bound to
-tally.results. When the API does not respond, it falls back to AMQP passive
-declares, which give ready counts and consumer counts only, and says which
+Shows every queue of the topology: the command queue, the retry queues, the
+dead-letter queue and the queues bound to tally.results. Ready and consumer
+counts come from AMQP passive declares; unacknowledged counts and rates from the
+RabbitMQ management API. When the API does not respond, status says so and which
 figures are missing. Dead letters are read without being removed, to count them
 by reason.
 

@@ -39,7 +39,7 @@ import TallyStore
             let commands = try #require(queues.first { $0["name"] as? String == "tally.commands" })
 
             #expect(table.exitCode == 0, "\(table.error)")
-            #expect(table.output.contains("figures from AMQP passive declares"))
+            #expect(table.output.contains("counts from AMQP passive declares only"))
             #expect(table.output.contains("Management API not used: the management API did not respond"))
             #expect(table.output.contains("Missing without it: unacknowledged counts, publish, deliver and ack rates"))
             #expect(broker["source"] as? String == "amqp")
@@ -190,7 +190,7 @@ import TallyStore
             try await OpsTestBroker.management("DELETE", "/api/users/\(user)", body: nil)
 
             #expect(result.exitCode == 0, "\(result.error)")
-            #expect(result.output.contains("figures from AMQP passive declares"))
+            #expect(result.output.contains("counts from AMQP passive declares only"))
             #expect(result.output.contains("the management API refused user '\(user)' for virtual host '\(fixture.url.virtualHost)' (HTTP 401)"), "\(result.output)")
             #expect(elapsed < .seconds(5))
         }

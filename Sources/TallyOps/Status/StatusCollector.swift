@@ -63,12 +63,19 @@ struct StatusCollector {
             let connection = try BrokerAccess.connect(broker, command: "status")
             defer { connection.close() }
             let names = Self.queueNames(resultQueues: resultQueueNames)
+            // Ready and consumer counts come from passive declares, which are exact now; the
+            // management API's counts are samples up to its statistics interval old (5 s by
+            // default), so it only adds what AMQP cannot give.
             for (name, role) in names {
-                if let managementQueues {
-                    queues.append(Self.queueStatus(name: name, role: role, from: managementQueues[name]))
-                } else {
-                    queues.append(try Self.passiveQueueStatus(name: name, role: role, connection: connection))
+                var queue = try Self.passiveQueueStatus(name: name, role: role, connection: connection)
+                if let managementQueues, queue.exists {
+                    let sampled = Self.queueStatus(name: name, role: role, from: managementQueues[name])
+                    queue.unacknowledged = sampled.unacknowledged ?? 0
+                    queue.publishRate = sampled.publishRate ?? 0
+                    queue.deliverRate = sampled.deliverRate ?? 0
+                    queue.ackRate = sampled.ackRate ?? 0
                 }
+                queues.append(queue)
             }
             if queues.contains(where: { $0.name == Topology.deadLetterQueue && $0.exists }) {
                 deadLetters = try summarizeDeadLetters(connection)

@@ -31,7 +31,7 @@ enum StatusCommand {
             name: "status",
             abstract: "Show queues, dead letters, the outbox, the inbox and the workers at a glance.",
             discussion: """
-                Reads the RabbitMQ management API for every queue of the topology: the command queue, the retry queues, the dead-letter queue and the queues bound to tally.results. When the API does not respond, it falls back to AMQP passive declares, which give ready counts and consumer counts only, and says which figures are missing. Dead letters are read without being removed, to count them by reason.
+                Shows every queue of the topology: the command queue, the retry queues, the dead-letter queue and the queues bound to tally.results. Ready and consumer counts come from AMQP passive declares; unacknowledged counts and rates from the RabbitMQ management API. When the API does not respond, status says so and which figures are missing. Dead letters are read without being removed, to count them by reason.
 
                 From the database: the outbox backlog and its oldest entry, the inbox size, and each worker's heartbeat. A worker is alive when it holds a consumer on the broker, when its process runs on this host, or when its last activity is newer than --stale-after.
 

@@ -10,9 +10,9 @@ struct StatusRenderer {
         text += "Broker  \(broker.address), virtual host '\(broker.virtualHost)'"
         switch broker.source {
         case "management":
-            text += ", figures from the management API\n"
+            text += ", unacknowledged counts and rates from the management API\n"
         case "amqp":
-            text += ", figures from AMQP passive declares\n"
+            text += ", counts from AMQP passive declares only\n"
             text += "  " + console.colored("Management API not used: \(broker.managementProblem ?? "unknown reason").", .yellow) + "\n"
             text += "  Missing without it: unacknowledged counts, publish, deliver and ack rates, and which workers hold consumers.\n"
         default:
