@@ -63,9 +63,9 @@ struct StatusCollector {
             let connection = try BrokerAccess.connect(broker, command: "status")
             defer { connection.close() }
             let names = Self.queueNames(resultQueues: resultQueueNames)
-            // Ready and consumer counts come from passive declares, which are exact now; the
-            // management API's counts are samples up to its statistics interval old (5 s by
-            // default), so it only adds what AMQP cannot give.
+            // Ready and consumer counts come from passive declares, which are exact. The
+            // management API's counts are samples up to 5 s old (its default statistics
+            // interval), so it only adds what AMQP cannot give.
             for (name, role) in names {
                 var queue = try Self.passiveQueueStatus(name: name, role: role, connection: connection)
                 if let managementQueues, queue.exists {
