@@ -18,6 +18,8 @@ enum ReplayForecast: Equatable, Sendable {
             routingKey: letter.originalRoutingKey, messageID: letter.messageID, contentType: letter.contentType,
             headers: [:], body: letter.body)
         let malformedReason: String?
+        // NOTE: judged with the default body limit (64 KiB); a worker run with a larger
+        // --max-body-size accepts bodies that this forecast calls body_too_large.
         switch CommandDecoder.decode(envelope, maximumBodySize: CommandDecoder.defaultMaximumBodySize) {
         case .success: malformedReason = nil
         case .failure(let malformed): malformedReason = malformed.reason.rawValue
