@@ -49,15 +49,20 @@ public struct WorkerHeartbeat: Sendable, Equatable {
     /// Stored to the millisecond, as is `lastActivityAt`.
     public var startedAt: Date
     public var lastActivityAt: Date
-    /// The worker's state name, such as `running` or `draining`.
+    /// The worker's state name, such as `consuming` or `draining`.
     public var state: String
     /// Named counters, such as deliveries handled; stored as a JSON object.
     public var counters: [String: Int]
+    /// When the row was written. A worker writes it every few seconds, busy or idle, so an old
+    /// value means the worker stopped without saying so. `recordHeartbeat` stores the time of
+    /// writing when this is nil; rows from before this field read back as nil.
+    public var recordedAt: Date?
 
     public init(
         workerID: String, pid: Int32, host: String, startedAt: Date, lastActivityAt: Date, state: String,
-        counters: [String: Int] = [:]
+        counters: [String: Int] = [:], recordedAt: Date? = nil
     ) {
+        self.recordedAt = recordedAt
         self.workerID = workerID
         self.pid = pid
         self.host = host

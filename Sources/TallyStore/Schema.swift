@@ -16,6 +16,9 @@ enum Schema {
         migrator.register(3, "inbox body digests, outbox content types") { database in
             try database.executeScript(version3)
         }
+        migrator.register(4, "heartbeat recording times") { database in
+            try database.executeScript(version4)
+        }
         return migrator
     }
 
@@ -39,6 +42,12 @@ enum Schema {
         ALTER TABLE inbox ADD COLUMN body_digest BLOB;
         ALTER TABLE inbox ADD COLUMN disposition TEXT NOT NULL DEFAULT 'processed';
         ALTER TABLE outbox ADD COLUMN content_type TEXT;
+        """
+
+    /// When each heartbeat row was last written, so that an idle worker, whose last activity
+    /// grows old, still shows as alive. NULL in rows written before this version.
+    static let version4 = """
+        ALTER TABLE worker_heartbeats ADD COLUMN recorded_at_ms INTEGER;
         """
 
     static let version1 = """

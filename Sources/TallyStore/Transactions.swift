@@ -49,7 +49,7 @@ public class ReadTransaction {
     public func heartbeats() throws -> [WorkerHeartbeat] {
         try database.query(
             """
-            SELECT worker_id, pid, host, started_at_ms, last_activity_at_ms, state, counters
+            SELECT worker_id, pid, host, started_at_ms, last_activity_at_ms, state, counters, recorded_at_ms
             FROM worker_heartbeats ORDER BY worker_id
             """
         ).map { row in
@@ -58,7 +58,8 @@ public class ReadTransaction {
                 workerID: try row.get(0), pid: try row.get(1), host: try row.get(2),
                 startedAt: StoredDate.date(milliseconds: try row.get(3)),
                 lastActivityAt: StoredDate.date(milliseconds: try row.get(4)), state: try row.get(5),
-                counters: try JSONText.decode(countersJSON, as: [String: Int].self, what: "heartbeat counters"))
+                counters: try JSONText.decode(countersJSON, as: [String: Int].self, what: "heartbeat counters"),
+                recordedAt: try row.get(7, as: Int64?.self).map(StoredDate.date(milliseconds:)))
         }
     }
 
@@ -253,14 +254,16 @@ public final class WriteTransaction: ReadTransaction {
     public func recordHeartbeat(_ heartbeat: WorkerHeartbeat) throws {
         try database.execute(
             """
-            INSERT INTO worker_heartbeats (worker_id, pid, host, started_at_ms, last_activity_at_ms, state, counters)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO worker_heartbeats (worker_id, pid, host, started_at_ms, last_activity_at_ms, state, counters, recorded_at_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (worker_id) DO UPDATE SET
                 pid = excluded.pid, host = excluded.host, started_at_ms = excluded.started_at_ms,
-                last_activity_at_ms = excluded.last_activity_at_ms, state = excluded.state, counters = excluded.counters
+                last_activity_at_ms = excluded.last_activity_at_ms, state = excluded.state, counters = excluded.counters,
+                recorded_at_ms = excluded.recorded_at_ms
             """,
             heartbeat.workerID, heartbeat.pid, heartbeat.host, StoredDate.milliseconds(heartbeat.startedAt),
-            StoredDate.milliseconds(heartbeat.lastActivityAt), heartbeat.state, try JSONText.encode(heartbeat.counters))
+            StoredDate.milliseconds(heartbeat.lastActivityAt), heartbeat.state, try JSONText.encode(heartbeat.counters),
+            StoredDate.milliseconds(heartbeat.recordedAt ?? Date()))
     }
 }
 

@@ -75,13 +75,31 @@ import TallyStore
         }
     }
 
+    @Test func idleWorkerWithFreshHeartbeatIsAlive() async throws {
+        try await withFixture("status-idle") { fixture in
+            let store = try fixture.openStore()
+            try store.write { transaction in
+                try transaction.recordHeartbeat(WorkerHeartbeat(
+                    workerID: "idle", pid: 4242, host: "elsewhere.example", startedAt: Date(timeIntervalSinceNow: -7200),
+                    lastActivityAt: Date(timeIntervalSinceNow: -3600), state: "consuming"))
+            }
+            store.close()
+
+            let result = await fixture.run(["status"])
+
+            #expect(result.output.contains("Workers  1 alive of 1"), "\(result.output)")
+            #expect(result.output.contains("alive (heartbeat)"), "\(result.output)")
+        }
+    }
+
     @Test func statusCheckCriticalWithoutWorker() async throws {
         try await withFixture("status-noworker") { fixture in
             let store = try fixture.openStore()
             try store.write { transaction in
                 try transaction.recordHeartbeat(WorkerHeartbeat(
                     workerID: "gone", pid: 4242, host: "elsewhere.example", startedAt: Date(timeIntervalSinceNow: -7200),
-                    lastActivityAt: Date(timeIntervalSinceNow: -3600), state: "consuming"))
+                    lastActivityAt: Date(timeIntervalSinceNow: -3600), state: "consuming",
+                    recordedAt: Date(timeIntervalSinceNow: -3600)))
             }
             store.close()
 

@@ -109,6 +109,23 @@ import Testing
         try temporary.store.write { try $0.recordHeartbeat(other) }
 
         let stored = try temporary.store.read { try $0.heartbeats() }
-        #expect(stored == [other, heartbeat])
+        #expect(stored.map(\.workerID) == ["w-0", "w-1"])
+        #expect(stored.last?.state == "draining")
+        #expect(stored.last?.counters == ["handled": 9, "retried": 1])
+        #expect(stored.last?.lastActivityAt == heartbeat.lastActivityAt)
+        #expect(stored.allSatisfy { $0.recordedAt != nil })
+    }
+
+    @Test func heartbeatKeepsGivenRecordingTime() throws {
+        let temporary = try TemporaryStore()
+        let recordedAt = Date(timeIntervalSince1970: 1_781_000_030)
+        let heartbeat = WorkerHeartbeat(
+            workerID: "w-1", pid: 1, host: "host-a", startedAt: recordedAt, lastActivityAt: recordedAt,
+            state: "consuming", recordedAt: recordedAt)
+
+        try temporary.store.write { try $0.recordHeartbeat(heartbeat) }
+
+        let stored = try temporary.store.read { try $0.heartbeats() }
+        #expect(stored == [heartbeat])
     }
 }

@@ -175,6 +175,7 @@ struct StatusCollector {
     /// broker (seen through the management API), or when its process runs on this host.
     func liveness(of heartbeat: WorkerHeartbeat, now: Date, consumers: Set<String>?) -> WorkerStatus {
         let age = max(0, now.timeIntervalSince(heartbeat.lastActivityAt))
+        let heartbeatAge = heartbeat.recordedAt.map { max(0, now.timeIntervalSince($0)) } ?? age
         var liveness = "stale"
         var evidence: String?
         if heartbeat.state == "stopped" {
@@ -185,9 +186,9 @@ struct StatusCollector {
         } else if heartbeat.host == ProcessInfo.processInfo.hostName, heartbeat.pid > 0, kill(heartbeat.pid, 0) == 0 || errno == EPERM {
             liveness = "alive"
             evidence = "process"
-        } else if age <= thresholds.staleAfter.inSeconds {
+        } else if heartbeatAge <= thresholds.staleAfter.inSeconds {
             liveness = "alive"
-            evidence = "activity"
+            evidence = heartbeat.recordedAt == nil ? "activity" : "heartbeat"
         }
         return WorkerStatus(
             workerID: heartbeat.workerID, host: heartbeat.host, pid: heartbeat.pid, state: heartbeat.state,
