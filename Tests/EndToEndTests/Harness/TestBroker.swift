@@ -5,71 +5,62 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// The broker that `ops/test` started for this run, on loopback. Each test gets a virtual host
-/// of its own, so tests run side by side with the worker's fixed queue names.
-enum TestBroker {
+/// A RabbitMQ node on loopback: the suite's node that `ops/test` started, or a node a test
+/// starts for itself because it restarts the broker or raises an alarm on it.
+struct BrokerNode: Sendable {
+    /// The AMQP URL of the default virtual host.
+    var url: AMQPURL
+    var managementURL: URL
+    /// The AMQP port, for `ops/broker --port`.
+    var port: Int
+
     struct MissingBrokerError: Error, CustomStringConvertible {
         var description: String {
-            "TALLY_TEST_AMQP_URL is not set: run the broker tests through ops/test, or start a node with 'ops/broker start --port 5673' and export the variables that 'ops/broker env --port 5673' prints (with TEST_ in their names)"
+            "TALLY_TEST_AMQP_URL is not set: run the broker tests through ops/test, or start a node with 'ops/broker start --port 5673' and export TALLY_TEST_AMQP_URL, TALLY_TEST_MANAGEMENT_URL and TALLY_TEST_BROKER_PORT as 'ops/test --help' shows"
         }
     }
 
-    struct ManagementError: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    static var baseURL: AMQPURL {
+    /// The node of this test run, from TALLY_TEST_AMQP_URL, TALLY_TEST_MANAGEMENT_URL and
+    /// TALLY_TEST_BROKER_PORT.
+    static var suite: BrokerNode {
         get throws {
-            guard let text = ProcessInfo.processInfo.environment["TALLY_TEST_AMQP_URL"] else {
+            let environment = ProcessInfo.processInfo.environment
+            guard let text = environment["TALLY_TEST_AMQP_URL"], !text.isEmpty else {
                 throw MissingBrokerError()
             }
-            return try AMQPURL(text)
+            let url = try AMQPURL(text)
+            let port = environment["TALLY_TEST_BROKER_PORT"].flatMap { Int($0) } ?? url.port
+            let management = environment["TALLY_TEST_MANAGEMENT_URL"].flatMap { URL(string: $0) }
+                ?? URL(string: "http://\(url.host):\(port + 10000)")!
+            return BrokerNode(url: url, managementURL: management, port: port)
         }
     }
 
-    static var managementURL: URL {
-        get throws {
-            if let text = ProcessInfo.processInfo.environment["TALLY_TEST_MANAGEMENT_URL"], let url = URL(string: text) {
-                return url
-            }
-            let base = try baseURL
-            return URL(string: "http://\(base.host):\(base.port + 10000)")!
-        }
-    }
-
-    /// The AMQP port, for `ops/broker ctl --port`.
-    static var port: Int {
-        get throws { try baseURL.port }
+    /// The node `ops/broker` runs on `port`, with the guest user and ports derived as it derives them.
+    static func local(port: Int) throws -> BrokerNode {
+        BrokerNode(
+            url: try AMQPURL("amqp://guest:guest@127.0.0.1:\(port)/%2F"),
+            managementURL: URL(string: "http://127.0.0.1:\(port + 10000)")!, port: port)
     }
 
     /// Creates a fresh virtual host with full permissions for the test user and returns a URL
     /// that points at it.
-    static func makeVirtualHost(_ label: String) async throws -> AMQPURL {
+    func makeVirtualHost(_ label: String) async throws -> AMQPURL {
         let name = "test-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
-        var url = try baseURL
+        var vhostURL = url
         try await management("PUT", "/api/vhosts/\(name)", body: [:])
         try await management("PUT", "/api/permissions/\(name)/\(url.user)", body: ["configure": ".*", "write": ".*", "read": ".*"])
-        url.virtualHost = name
-        return url
+        vhostURL.virtualHost = name
+        return vhostURL
     }
 
-    static func deleteVirtualHost(_ url: AMQPURL) async {
-        _ = try? await management("DELETE", "/api/vhosts/\(url.virtualHost)", body: nil)
-    }
-
-    /// Message counts of a queue: ready and unacknowledged, read with a passive declare.
-    static func messageCount(_ url: AMQPURL, queue: String) throws -> Int {
-        let connection = try Connection(ConnectionOptions(url: url))
-        defer { connection.close() }
-        let channel = try connection.openChannel()
-        return Int(try channel.declareQueue(queue, passive: true).messageCount)
+    func deleteVirtualHost(_ vhostURL: AMQPURL) async {
+        _ = try? await management("DELETE", "/api/vhosts/\(vhostURL.virtualHost)", body: nil)
     }
 
     @discardableResult
-    static func management(_ method: String, _ path: String, body: [String: String]?) async throws -> Data {
-        let base = try managementURL
-        let url = try baseURL
-        var request = URLRequest(url: URL(string: base.absoluteString + path)!)
+    func management(_ method: String, _ path: String, body: [String: String]?) async throws -> Data {
+        var request = URLRequest(url: URL(string: managementURL.absoluteString + path)!)
         request.httpMethod = method
         let credentials = Data("\(url.user):\(url.password)".utf8).base64EncodedString()
         request.setValue("Basic \(credentials)", forHTTPHeaderField: "Authorization")
@@ -81,17 +72,63 @@ enum TestBroker {
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
-            throw ManagementError(description: "\(method) \(path) answered \(status): \(String(decoding: data, as: UTF8.self))")
+            throw BrokerScriptError(description: "\(method) \(path) returned HTTP \(status): \(String(decoding: data, as: UTF8.self))")
         }
         return data
     }
 
-    /// Runs rabbitmqctl against the test node through `ops/broker ctl`.
+    /// Runs rabbitmqctl against this node through `ops/broker ctl`.
     @discardableResult
-    static func ctl(_ arguments: [String]) throws -> String {
+    func ctl(_ arguments: [String]) throws -> String {
+        try BrokerScript.run(["ctl", "--port", String(port), "--"] + arguments)
+    }
+}
+
+/// A node started by one test for itself with `ops/broker start --fresh`, on a port no other
+/// test uses. `stop()` ends it; `deinit` stops it when a test fails before that.
+final class OwnBrokerNode {
+    let node: BrokerNode
+    private var isRunning = false
+
+    init(port: Int) throws {
+        node = try BrokerNode.local(port: port)
+        try BrokerScript.run(["start", "--port", String(port), "--fresh", "--quiet"])
+        isRunning = true
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Shuts the node down and waits for its VM to exit. Idempotent.
+    func stop() {
+        guard isRunning else { return }
+        isRunning = false
+        _ = try? BrokerScript.run(["stop", "--port", String(node.port), "--quiet"])
+    }
+
+    /// Stops the node, keeping its message store, and returns once it is down.
+    func shutDownKeepingState() throws {
+        try BrokerScript.run(["stop", "--port", String(node.port), "--quiet"])
+    }
+
+    /// Starts the node again on its message store.
+    func startAgain() throws {
+        try BrokerScript.run(["start", "--port", String(node.port), "--quiet"])
+    }
+}
+
+struct BrokerScriptError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// `ops/broker` of this checkout.
+enum BrokerScript {
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = Paths.repositoryRoot.appendingPathComponent("ops/broker")
-        process.arguments = ["ctl", "--port", String(try port), "--"] + arguments
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -100,7 +137,7 @@ enum TestBroker {
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw ManagementError(description: "rabbitmqctl \(arguments.joined(separator: " ")) failed: \(text)")
+            throw BrokerScriptError(description: "ops/broker \(arguments.joined(separator: " ")) failed with status \(process.terminationStatus): \(text)")
         }
         return text
     }
@@ -126,13 +163,13 @@ enum Paths {
 
     /// A new empty folder for one test's files.
     static func temporaryFolder(_ label: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tally-\(label)-\(UUID().uuidString.prefix(8))")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tally-e2e-\(label)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` passes.
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
 func eventually(timeout: Duration, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
