@@ -197,14 +197,16 @@ extension OutboxMessage {
     }
 
     /// A copy of a command for the dead-letter exchange, with the original body, ids and
-    /// headers, and Tally's reason headers.
+    /// headers, and Tally's reason headers. A command without a message id, or with an empty
+    /// one (which the contract treats as absent), gets `unidentified-<UUID>`.
     static func deadLetter(of delivery: Delivery, headers: [String: String], at now: Date) -> OutboxMessage {
         var allHeaders = delivery.properties.headers.stringValues
         allHeaders["x-delivery-count"] = nil
         allHeaders.merge(headers) { _, tally in tally }
+        let messageID = delivery.properties.messageID.flatMap { $0.isEmpty ? nil : $0 }
         return OutboxMessage(
             exchange: Topology.deadLetterExchange, routingKey: delivery.routingKey,
-            messageID: delivery.properties.messageID ?? "unidentified-\(UUID().uuidString)",
+            messageID: messageID ?? "unidentified-\(UUID().uuidString)",
             correlationID: delivery.properties.correlationID, type: delivery.properties.type,
             headers: allHeaders, body: delivery.body, createdAt: now,
             contentType: delivery.properties.contentType)
