@@ -13,6 +13,9 @@ final class BrokerSession {
     let channel: Channel
     private(set) var consumerTag: String?
     private(set) var pending: [Delivery] = []
+    /// True until `widenPrefetch()`: the consumer takes one delivery at a time.
+    private(set) var isCautious = true
+    private let prefetch: UInt16
     private let logger: Logger
 
     /// Connects, declares the topology, and starts consuming `queue`.
@@ -21,6 +24,7 @@ final class BrokerSession {
     ///   `TopologyMismatchError` when an existing queue or exchange was declared differently.
     init(configuration: WorkerConfiguration, logger: Logger) throws {
         self.logger = logger
+        self.prefetch = configuration.prefetch
 
         var options = ConnectionOptions(url: configuration.amqpURL)
         options.heartbeat = configuration.amqpHeartbeat
@@ -33,7 +37,7 @@ final class BrokerSession {
             let queueType = try configuration.commandQueueType ?? CommandQueueType.fromEnvironment()
             try TopologyDeclarer(channel: channel).declare(Topology.standard.withCommandQueue(queueType))
             try channel.enableConfirms()
-            try channel.setPrefetch(count: configuration.prefetch)
+            try channel.setPrefetch(count: 1)
             self.connection = connection
             self.channel = channel
         } catch {
@@ -42,9 +46,28 @@ final class BrokerSession {
         }
     }
 
-    /// Starts the consumer on the command queue.
+    /// Starts the consumer on the command queue, taking one delivery at a time.
+    ///
+    /// A quorum queue raises the delivery count of every delivery a crashed consumer held,
+    /// and dead-letters a command at the delivery limit. The broker delivers the commands a
+    /// crashed worker held first, so while they come, one at a time keeps a command that
+    /// crashes the worker again from taking the commands behind it down with it.
     func startConsuming() throws {
         consumerTag = try channel.consume(queue: Topology.commandQueue)
+    }
+
+    /// Consumes with the configured prefetch from now on; call once a delivery arrives that
+    /// no consumer held before. RabbitMQ applies a consumer's prefetch when the consumer
+    /// starts, so this sets the new prefetch and replaces the consumer. Deliveries of the old
+    /// consumer stay valid on this channel and are acked as usual.
+    func widenPrefetch() throws {
+        guard isCautious else { return }
+        isCautious = false
+        try channel.setPrefetch(count: prefetch)
+        if let tag = consumerTag {
+            try channel.cancel(consumerTag: tag)
+            consumerTag = try channel.consume(queue: Topology.commandQueue)
+        }
     }
 
     /// Cancels the consumer, so the broker sends no more deliveries. Those already sent stay in

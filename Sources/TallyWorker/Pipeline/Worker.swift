@@ -123,13 +123,17 @@ public final class Worker {
     private func runSession(_ session: BrokerSession) throws {
         try drainOutbox(session, includingRecentRows: true)
         try session.startConsuming()
-        logger.info("consuming", metadata: ["queue": "\(Topology.commandQueue)", "prefetch": "\(configuration.prefetch)"])
+        logger.info("consuming", metadata: ["queue": "\(Topology.commandQueue)", "prefetch": "1"])
 
         while ShutdownSignal.requested == nil {
             try housekeepIfDue(session)
             let batch = try session.takeBatch(maximum: configuration.batchSize, wait: .milliseconds(200))
             if !batch.isEmpty {
                 try process(batch, session: session)
+            }
+            if session.isCautious, batch.contains(where: { !$0.mayHaveCrashedBefore }) {
+                try session.widenPrefetch()
+                logger.info("no redelivered commands ahead; prefetch raised", metadata: ["prefetch": "\(configuration.prefetch)"])
             }
         }
 
