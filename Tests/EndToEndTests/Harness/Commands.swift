@@ -138,3 +138,30 @@ extension Duration {
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
+
+/// Publishes commands on a thread of its own, paced, while the test does other things.
+final class BackgroundPublisher: @unchecked Sendable {
+    // `failure` is written by the publishing thread before `done` is signalled and read only
+    // after waiting on `done`.
+    private var failure: (any Error)?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(url: AMQPURL, commands: [TestCommand], perSecond: Double) {
+        let thread = Thread { [self] in
+            do {
+                try CommandPublisher(url: url).publish(commands, perSecond: perSecond)
+            } catch {
+                failure = error
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Waits until every command is published and confirmed; throws what publishing threw.
+    func join() throws {
+        done.wait()
+        done.signal()
+        if let failure { throw failure }
+    }
+}

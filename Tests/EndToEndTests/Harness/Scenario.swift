@@ -145,7 +145,9 @@ final class Scenario {
         admin?.close()
         admin = nil
         await node.deleteVirtualHost(url)
-        try? FileManager.default.removeItem(at: folder)
+        if ProcessInfo.processInfo.environment["TALLY_TEST_KEEP_FILES"] == nil {
+            try? FileManager.default.removeItem(at: folder)
+        }
     }
 }
 

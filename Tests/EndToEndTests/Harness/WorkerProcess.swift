@@ -91,7 +91,9 @@ final class WorkerProcess {
 
     /// The log lines whose message is `message`, in logfmt as `msg="..."`.
     func logLines(_ message: String) -> [String] {
-        log.split(separator: "\n").map(String.init).filter { $0.contains("msg=\"\(message)\"") || $0.contains("msg=\(message) ") }
+        log.split(separator: "\n").map(String.init).filter { line in
+            line.contains("msg=\"\(message)\"") || line.contains("msg=\(message) ") || line.hasSuffix("msg=\(message)")
+        }
     }
 
     /// Waits until the log holds `text`.
