@@ -24,8 +24,11 @@ struct RedeemWorkload {
 
     /// Redeem commands with a result in `tap`.
     func answeredRedeems(_ tap: QueueTap) -> Int {
-        let ids = redeemIDs
-        return Set(tap.messages.compactMap(\.correlationID)).intersection(ids).count
+        answeredRedeems(tap.messages)
+    }
+
+    func answeredRedeems(_ messages: [ReceivedMessage]) -> Int {
+        Set(messages.compactMap(\.correlationID)).intersection(redeemIDs).count
     }
 }
 

@@ -124,20 +124,39 @@ struct BrokerScriptError: Error, CustomStringConvertible {
 
 /// `ops/broker` of this checkout.
 enum BrokerScript {
+    /// Runs `ops/broker` and returns its output.
+    ///
+    /// Spawned with `posix_spawn` and reaped with `waitpid`, not with `Process`: Foundation
+    /// on Linux sees a child's exit when a socket the child inherits closes, and `start`
+    /// leaves the node running with that socket open, so `Process` would wait for the node.
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = Paths.repositoryRoot.appendingPathComponent("ops/broker")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw BrokerScriptError(description: "ops/broker \(arguments.joined(separator: " ")) failed with status \(process.terminationStatus): \(text)")
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("tally-e2e-broker-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let script = Paths.repositoryRoot.appendingPathComponent("ops/broker").path
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let argv = ([script] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, script, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw BrokerScriptError(description: "ops/broker could not be started: \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED and WEXITSTATUS are macros Swift does not import.
+        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : -1
+        guard exitStatus == 0 else {
+            throw BrokerScriptError(description: "ops/broker \(arguments.joined(separator: " ")) failed with status \(exitStatus): \(text)")
         }
         return text
     }
