@@ -53,12 +53,12 @@ struct GeneratedWorkload {
         // Paced so that the kills fall all along the stream, not after it.
         let publisher = BackgroundPublisher(url: scenario.url, commands: workload.commands, perSecond: 180)
 
-        var random = TallyLoad.SplitMix64(seed: 2026)
+        var random = SplitMix64(seed: 2026)
         var kills = 0
         var inboxAtKill: [Int] = []
         while kills < 18 {
             let worker = try scenario.startWorker("sigkill-\(kills)", arguments: ["--batch-size", "20", "--prefetch", "40"])
-            try results.collect(for: .milliseconds(100 + random.nextIndex(900)))
+            try results.collect(for: .milliseconds(100 + random.next(below: 900)))
             worker.crash()
             kills += 1
             inboxAtKill.append(try scenario.withStore { try $0.read { try $0.inboxCount() } })

@@ -3,8 +3,8 @@ import TallyStore
 import Testing
 
 @Suite struct DuplicateTests {
-    /// The same message id published four times in one batch (once with another body) and
-    /// twice more in later batches: one outcome, one ledger row, one inbox row.
+    /// The same message ids published again in one batch and in a later one: one outcome and
+    /// one ledger row per id. A copy with another body is dead-lettered as a reused id.
     @Test func duplicateMessageIDProcessedOnce() async throws {
         let now = Date()
         let scenario = try await Scenario.make("duplicates", customers: CustomerFixtures.situations(now: now))
@@ -16,6 +16,7 @@ import Testing
         // Published before the worker starts, so the copies share one batch.
         try scenario.publish([create, redeem, redeem, create, redeem, changedBody])
         let tap = try scenario.tapResults()
+        let dead = try scenario.tapDeadLetters()
         let worker = try scenario.startWorker("duplicates")
         try tap.collect(distinct: 2, timeout: .seconds(20))
 
@@ -23,6 +24,7 @@ import Testing
         try scenario.publish([redeem, create])
         #expect(eventually(timeout: .seconds(10)) { (try? scenario.readyCount("tally.commands")) == 0 })
         try tap.collect(for: .seconds(1))
+        try dead.collect(for: .milliseconds(200))
         #expect(scenario.stopWorkers() == [0])
 
         #expect(tap.outcomesByCommand == ["dup-create": ["issue.accepted"], "dup-redeem": ["incident.redeemed"]], "\(scenario.logHint)")
@@ -37,8 +39,13 @@ import Testing
         #expect(snapshot.discrepancies == [])
         #expect(snapshot.quotas["act-c/phone"]?.used == 0)
 
+        #expect(dead.messages.map(\.messageID) == ["dup-redeem"])
+        #expect(dead.messages.first?.headers["x-tally-reason"] == "message_id_reused")
+        #expect(dead.messages.first?.headers["x-note"] == "same id, other body")
+
         let stopLine = worker.logLines("worker stopped").last ?? ""
-        #expect(stopLine.contains("duplicates=6"), "\(stopLine)")
+        #expect(stopLine.contains("duplicates=5"), "\(stopLine)")
+        #expect(stopLine.contains("dead_lettered=1"), "\(stopLine)")
         #expect(stopLine.contains("processed=2"), "\(stopLine)")
         await scenario.finish()
     }

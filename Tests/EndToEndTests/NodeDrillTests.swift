@@ -43,7 +43,7 @@ import Testing
             (try? scenario.withStore { try $0.read { try $0.heartbeats() } }.first?.state) == "blocked"
         }
         #expect(heartbeatBlocked)
-        // Every redeem is committed but none acked: the command queue holds all 100, and
+        // Every redeem is committed but none acked: the command queue contains all 100, and
         // billing has none of their results. Queue statistics refresh every 5 seconds.
         let heldInQueue = eventually(timeout: .seconds(15)) {
             guard let counts = try? scenario.queueCounts("tally.commands") else { return false }

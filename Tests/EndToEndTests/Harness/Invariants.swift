@@ -1,9 +1,9 @@
 import Foundation
 import TallyStore
 
-/// The checks every chaos test makes after a run: each command answered once, each redemption
-/// in the ledger once and billed once, no quota overdrawn. Each property lists what breaks it,
-/// empty when it holds.
+/// The checks every chaos test makes after a run: one outcome per command, each redemption in
+/// the ledger once and billed once, no quota overdrawn. Each property lists the violations and
+/// is empty when there are none.
 struct RunInvariants {
     let results: [ReceivedMessage]
     let snapshot: StoreSnapshot
@@ -14,7 +14,7 @@ struct RunInvariants {
         self.snapshot = snapshot
     }
 
-    /// Commands answered with two different outcomes for one subject (the issue, or one
+    /// Commands with two different outcomes for one subject (the issue, or one
     /// incident type): the sign of a command processed twice.
     var commandsAnsweredTwice: [String] {
         var outcomes: [String: Set<String>] = [:]

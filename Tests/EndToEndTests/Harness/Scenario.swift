@@ -3,10 +3,10 @@ import Foundation
 @testable import TallyWorker
 import TallyStore
 
-/// One test's world: a virtual host of its own with Tally's topology and a queue that sees every
-/// result, a folder with a database that holds the test's customer data, and the workers the
-/// test starts. `finish()` removes it all; a failing test leaves its folder, with the workers'
-/// logs, for inspection.
+/// One test's world: a virtual host of its own with Tally's topology and a queue that receives
+/// every result, a folder with a database of the test's customer data, and the workers the test
+/// starts. `finish()` removes it all, except the folder when TALLY_TEST_KEEP_FILES is set, so
+/// that the workers' logs can be read after a failure.
 final class Scenario {
     static let resultTapQueue = "e2e.results"
 
@@ -151,7 +151,7 @@ final class Scenario {
     }
 }
 
-/// What the database says after a run, read in one transaction.
+/// The database's state after a run, read in one transaction.
 struct StoreSnapshot {
     var inboxCount: Int
     var outboxCount: Int

@@ -126,8 +126,8 @@ struct BrokerScriptError: Error, CustomStringConvertible {
 enum BrokerScript {
     /// Runs `ops/broker` and returns its output.
     ///
-    /// Spawned with `posix_spawn` and reaped with `waitpid`, not with `Process`: Foundation
-    /// on Linux sees a child's exit when a socket the child inherits closes, and `start`
+    /// Spawned with `posix_spawn` and reaped with `waitpid`, not with `Process`. Foundation
+    /// on Linux detects a child's exit when a socket the child inherits closes, and `start`
     /// leaves the node running with that socket open, so `Process` would wait for the node.
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
@@ -188,7 +188,7 @@ enum Paths {
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+/// Polls `condition` every 50 ms until it is true or `timeout` passes, and returns its last value.
 func eventually(timeout: Duration, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
