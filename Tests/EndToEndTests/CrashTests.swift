@@ -50,15 +50,16 @@ struct GeneratedWorkload {
         let scenario = try await Scenario.make("sigkill", customers: customers)
         let results = try scenario.tapResults()
         let dead = try scenario.tapDeadLetters()
-        // Paced so that the kills fall all along the stream, not after it.
-        let publisher = BackgroundPublisher(url: scenario.url, commands: workload.commands, perSecond: 180)
+        // Paced over about 15 s, longer than the 18 kills take (about 11 s), so that the kills
+        // fall all along the stream and not after it.
+        let publisher = BackgroundPublisher(url: scenario.url, commands: workload.commands, perSecond: 130)
 
         var random = SplitMix64(seed: 2026)
         var kills = 0
         var inboxAtKill: [Int] = []
         while kills < 18 {
             let worker = try scenario.startWorker("sigkill-\(kills)", arguments: ["--batch-size", "20", "--prefetch", "40"])
-            try results.collect(for: .milliseconds(100 + random.next(below: 900)))
+            try results.collect(for: .milliseconds(100 + random.next(below: 700)))
             worker.crash()
             kills += 1
             inboxAtKill.append(try scenario.withStore { try $0.read { try $0.inboxCount() } })

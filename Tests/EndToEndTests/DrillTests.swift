@@ -110,6 +110,10 @@ import Testing
         #expect(try billing.collect(distinct: 5, timeout: .seconds(15)))
         #expect(billing.distinctIDs == resultIDs(1...5))
         #expect(restarted.logLines("outbox drained").first?.contains("published=2") == true, "\(restarted.logLines("outbox drained"))")
+        let startLines = restarted.log.split(separator: "\n")
+        let drainedAt = startLines.firstIndex { $0.contains("msg=\"outbox drained\"") }
+        let consumingAt = startLines.firstIndex { $0.hasSuffix("msg=consuming") }
+        #expect(drainedAt != nil && consumingAt != nil && drainedAt! < consumingAt!, "the outbox was not drained before consuming")
         #expect(scenario.stopWorkers() == [0, 0])
         let snapshot = try scenario.withStore { try StoreSnapshot($0, customers: ["act"]) }
         #expect(snapshot.ledger.count == 5)
