@@ -272,6 +272,9 @@ public final class Channel {
         let sequenceNumber = state.nextSequenceNumber
         state.nextSequenceNumber += 1
         state.unconfirmed.append(sequenceNumber)
+        if mandatory, let messageID = properties.messageID {
+            state.rememberMandatory(sequenceNumber, messageID: messageID)
+        }
         return sequenceNumber
     }
 
@@ -371,8 +374,10 @@ final class ChannelState {
     var nextSequenceNumber: UInt64 = 1
     var unconfirmed = SequenceNumbers()
     private var report = ConfirmReport()
-    /// Returns whose confirm has not arrived yet; that confirm carries their sequence number.
-    private var returnsAwaitingConfirm: [ReturnedMessage] = []
+    /// Unconfirmed mandatory publishes by message id, oldest first, and the reverse, so that
+    /// a return can be given its sequence number and confirmed entries can be dropped.
+    private var mandatorySequenceNumbers: [String: [UInt64]] = [:]
+    private var mandatoryMessageIDs: [UInt64: String] = [:]
 
     init(id: UInt16) {
         self.id = id
@@ -387,34 +392,48 @@ final class ChannelState {
 
     /// Records a `basic.ack` (acked) or `basic.nack` from the broker.
     func confirm(_ deliveryTag: UInt64, multiple: Bool, acked: Bool) {
+        var confirmed: [UInt64] = []
         if multiple {
-            if acked {
-                unconfirmed.removeAll(through: deliveryTag, into: &report.acked)
-            } else {
-                unconfirmed.removeAll(through: deliveryTag, into: &report.nacked)
-            }
+            unconfirmed.removeAll(through: deliveryTag, into: &confirmed)
         } else if unconfirmed.remove(deliveryTag) {
-            if acked {
-                report.acked.append(deliveryTag)
-            } else {
-                report.nacked.append(deliveryTag)
-            }
+            confirmed.append(deliveryTag)
         }
 
-        // RabbitMQ sends the confirm of a returned message right after the return, with the
-        // message's sequence number as its delivery tag, single or multiple.
-        for var returned in returnsAwaitingConfirm {
-            returned.sequenceNumber = deliveryTag
-            report.returned.append(returned)
+        if acked {
+            report.acked += confirmed
+        } else {
+            report.nacked += confirmed
         }
-        returnsAwaitingConfirm.removeAll()
+        if !mandatoryMessageIDs.isEmpty {
+            for sequenceNumber in confirmed {
+                forgetMandatory(sequenceNumber)
+            }
+        }
     }
 
+    /// Records a `basic.return`. It arrives before the confirm of its message, so the message's
+    /// mandatory publish is still remembered.
     func recordReturn(_ returned: ReturnedMessage) {
-        if confirmMode {
-            returnsAwaitingConfirm.append(returned)
-        } else {
-            report.returned.append(returned)
+        var returned = returned
+        if confirmMode, let messageID = returned.properties.messageID,
+            let sequenceNumber = mandatorySequenceNumbers[messageID]?.first
+        {
+            returned.sequenceNumber = sequenceNumber
+            forgetMandatory(sequenceNumber)
+        }
+        report.returned.append(returned)
+    }
+
+    func rememberMandatory(_ sequenceNumber: UInt64, messageID: String) {
+        mandatorySequenceNumbers[messageID, default: []].append(sequenceNumber)
+        mandatoryMessageIDs[sequenceNumber] = messageID
+    }
+
+    private func forgetMandatory(_ sequenceNumber: UInt64) {
+        guard let messageID = mandatoryMessageIDs.removeValue(forKey: sequenceNumber) else { return }
+        mandatorySequenceNumbers[messageID]?.removeAll { $0 == sequenceNumber }
+        if mandatorySequenceNumbers[messageID]?.isEmpty == true {
+            mandatorySequenceNumbers[messageID] = nil
         }
     }
 

@@ -92,12 +92,13 @@ public struct ReturnedMessage: Sendable {
     public var routingKey: String
     public var properties: MessageProperties
     public var body: [UInt8]
-    /// The publish sequence number of the returned message; nil outside confirm mode.
+    /// The publish sequence number of the returned message, or nil when it cannot be known.
     ///
-    /// RabbitMQ's channel sends the return of an unroutable message and then, before it
-    /// handles the next publish, the confirm of that message, whose delivery tag is the
-    /// message's sequence number (checked against RabbitMQ 3.10 by the client's tests).
-    /// The client takes the sequence number from that confirm.
+    /// `basic.return` carries no sequence number, and the confirms of other messages may
+    /// arrive between a return and its own confirm. So the channel remembers the sequence
+    /// number of each mandatory publish in confirm mode by its message id, and gives it back
+    /// here. It is nil outside confirm mode and for a message without a message id; with several
+    /// unconfirmed publishes of one message id, the oldest is taken.
     public var sequenceNumber: UInt64?
 }
 

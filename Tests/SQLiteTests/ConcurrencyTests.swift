@@ -14,7 +14,11 @@ import Testing
         let isWaiting = Atomic(false)
 
         async let waited: Double = onThread {
-            let waiter = try Database(path: path)
+            // A long busy timeout: on a loaded machine the holder's task may resume late, and
+            // this test is about waiting, not about the timeout.
+            var configuration = Database.Configuration()
+            configuration.busyTimeout = .seconds(60)
+            let waiter = try Database(path: path, configuration: configuration)
             isWaiting.store(true, ordering: .sequentiallyConsistent)
             return try measure {
                 try waiter.transaction(.immediate) {
