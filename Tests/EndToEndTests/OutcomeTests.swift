@@ -63,6 +63,10 @@ extension OutcomeCase {
                 ],
                 expected: ["o-ar-c": ["issue.accepted"], "o-ar-1": ["incident.redeemed"], "o-ar-2": ["incident.rejected/already_redeemed"]]),
             OutcomeCase(
+                name: "redeem of a rejected issue, at once",
+                commands: [create("o-rji-c", 215, "ghost", contact: "act-1"), Commands.redeem("o-rji", issue: 215, type: "phone", at: now)],
+                expected: ["o-rji-c": ["issue.rejected/unknown_customer"], "o-rji": ["incident.rejected/unknown_issue"]]),
+            OutcomeCase(
                 name: "redeem unknown_incident_type",
                 commands: [create("o-uit-c", 206, "act"), Commands.redeem("o-uit", issue: 206, type: "fax", at: now)],
                 expected: ["o-uit-c": ["issue.accepted"], "o-uit": ["incident.rejected/unknown_incident_type"]]),
@@ -121,6 +125,7 @@ extension OutcomeCase {
 struct OutcomeRun: Sendable {
     var outcomes: [String: [String]]
     var overage: [String: Bool]
+    var issueRejectionReasons: [String: String]
     var ledgerCommands: [String: Int]
     var discrepancies: [LedgerDiscrepancy]
     var outboxCount: Int
@@ -145,8 +150,12 @@ struct OutcomeRun: Sendable {
         for message in tap.distinct where message.routingKey == "incident.redeemed" {
             overage[message.correlationID ?? ""] = message.isOverage
         }
+        var issueRejectionReasons: [String: String] = [:]
+        for message in tap.distinct where message.routingKey == "incident.rejected" {
+            issueRejectionReasons[message.correlationID ?? ""] = message.issueRejectionReason ?? "-"
+        }
         let run = OutcomeRun(
-            outcomes: tap.outcomesByCommand, overage: overage,
+            outcomes: tap.outcomesByCommand, overage: overage, issueRejectionReasons: issueRejectionReasons,
             ledgerCommands: Dictionary(grouping: snapshot.ledger, by: \.commandID).mapValues(\.count),
             discrepancies: snapshot.discrepancies, outboxCount: snapshot.outboxCount, workerExits: exits,
             logHint: scenario.logHint)
@@ -171,11 +180,17 @@ struct OutcomeRun: Sendable {
         #expect(run.overage["o-r"] == false)
     }
 
+    @Test func outcomeRejectedIssueNamed() async throws {
+        let run = try await OutcomeRun.shared.value
+        #expect(run.issueRejectionReasons["o-rji"] == "unknown_customer")
+        #expect(run.issueRejectionReasons["o-nr"] == "-")
+    }
+
     @Test func outcomeNoCommandAnsweredTwice() async throws {
         let run = try await OutcomeRun.shared.value
         let published = Set(OutcomeCase.all.flatMap(\.commands).compactMap(\.messageID))
         #expect(Set(run.outcomes.keys).isSubset(of: published))
-        // o-up-3 asks for the set the issue already has, so it has no result.
+        // o-up-3 requests the set the issue already has, so it has no result.
         #expect(run.outcomes["o-up-3"] == nil)
     }
 

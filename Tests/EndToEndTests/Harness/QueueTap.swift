@@ -9,6 +9,8 @@ struct ReceivedMessage: Sendable {
     var headers: [String: String]
     /// The result's `reason`, for rejections.
     var reason: String?
+    /// For an `unknown_issue` rejection: why Tally rejected the issue's creation, if it did.
+    var issueRejectionReason: String?
     var incidentType: String?
     var contractID: String?
     var ledgerID: Int64?
@@ -32,6 +34,7 @@ struct ReceivedMessage: Sendable {
 
         let object = (try? JSONSerialization.jsonObject(with: Data(delivery.body))) as? [String: Any] ?? [:]
         reason = object["reason"] as? String
+        issueRejectionReason = object["issue_rejection_reason"] as? String
         incidentType = object["incident_type"] as? String
         contractID = object["contract_id"] as? String
         ledgerID = (object["ledger_id"] as? NSNumber)?.int64Value
