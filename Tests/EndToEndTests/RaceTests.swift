@@ -32,6 +32,9 @@ import Testing
         let workers = try (1...3).map { number in
             try scenario.startWorker("race-\(number)", arguments: ["--batch-size", "25", "--prefetch", "50", "--busy-timeout", "0.05"])
         }
+        for worker in workers {
+            #expect(worker.waitForLog("msg=consuming", timeout: .seconds(30)), "\(worker.workerID) did not start")
+        }
         try scenario.publish(creates)
         #expect(try results.collect(distinct: creates.count, timeout: .seconds(30)))
         try scenario.publish(redeems)

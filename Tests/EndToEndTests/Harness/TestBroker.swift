@@ -90,9 +90,18 @@ final class OwnBrokerNode {
     let node: BrokerNode
     private var isRunning = false
 
+    /// Starts the node, trying a second time after 5 s when the first start fails, because a
+    /// port of a node stopped moments before may not be free yet.
     init(port: Int) throws {
         node = try BrokerNode.local(port: port)
-        try BrokerScript.run(["start", "--port", String(port), "--fresh", "--quiet"])
+        let arguments = ["start", "--port", String(port), "--fresh", "--quiet"]
+        do {
+            try BrokerScript.run(arguments)
+        } catch {
+            _ = try? BrokerScript.run(["stop", "--port", String(port), "--quiet"])
+            Thread.sleep(forTimeInterval: 5)
+            try BrokerScript.run(arguments)
+        }
         isRunning = true
     }
 
