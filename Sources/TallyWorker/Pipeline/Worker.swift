@@ -54,6 +54,13 @@ public final class Worker {
             "prefetch": "\(configuration.prefetch)",
             "batch_size": "\(configuration.batchSize)",
         ])
+        do {
+            try TopologyDeclarer.validate(Topology.standard)
+        } catch {
+            logger.critical("topology cannot work; not connecting", metadata: ["error": "\(error)"])
+            throw error
+        }
+
         var reconnectBackoff = Backoff(base: configuration.reconnectDelay, cap: configuration.reconnectDelayCap)
         var refusalBackoff = Backoff(base: .seconds(10), cap: .seconds(60))
 
