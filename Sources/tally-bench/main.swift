@@ -473,6 +473,6 @@ let root = CommandSpec(
     name: "tally-bench",
     abstract: "Load and benchmark tools for Tally: customer data, a tracker stand-in, a results collector, and the parts of ops/bench.",
     version: "tally-bench 0.1.0",
-    subcommands: [customers, tracker, collect, preload, relay, measure, latency, history])
+    subcommands: [customers, tracker, collect, preload, relay, measure, latency, history, chaos])
 
 await CommandLineTool.main(root)
