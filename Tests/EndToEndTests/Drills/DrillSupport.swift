@@ -365,3 +365,57 @@ enum DrillDatabase {
         return try store.read { transaction in try transaction.verifyLedger() }
     }
 }
+
+/// A RabbitMQ node that one test starts with `ops/broker` on a port of its own, for faults
+/// that change the whole node (restart, alarms, settings). Stop it with `stop()`.
+struct DrillOwnNode {
+    let port: Int
+
+    var url: AMQPURL {
+        get throws { try AMQPURL("amqp://guest:guest@127.0.0.1:\(port)/%2F") }
+    }
+
+    /// Starts a fresh node and waits until it accepts connections.
+    static func start(port: Int, folder: URL) throws -> DrillOwnNode {
+        let status = try DrillProcess.spawnAndWait(
+            Paths.repositoryRoot.appendingPathComponent("ops/broker").path,
+            ["start", "--port", String(port), "--fresh", "--quiet"],
+            outputPath: folder.appendingPathComponent("broker-start.out").path)
+        guard status == 0 else {
+            let output = (try? String(contentsOf: folder.appendingPathComponent("broker-start.out"), encoding: .utf8)) ?? ""
+            throw DrillBroker.Failure(description: "ops/broker start --port \(port) failed with status \(status): \(output)")
+        }
+        return DrillOwnNode(port: port)
+    }
+
+    func stop(folder: URL) {
+        _ = try? DrillProcess.spawnAndWait(
+            Paths.repositoryRoot.appendingPathComponent("ops/broker").path, ["stop", "--port", String(port), "--quiet"],
+            outputPath: folder.appendingPathComponent("broker-stop.out").path)
+    }
+}
+
+extension DrillProcess {
+    /// Runs `path` with its output in a file and waits with waitpid. `ops/broker start` leaves
+    /// a node running that inherits the output descriptor, so a pipe would never reach its
+    /// end, and Foundation's `Process` has been seen to miss such a script's exit.
+    static func spawnAndWait(_ path: String, _ arguments: [String], outputPath: String) throws -> Int32 {
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        posix_spawn_file_actions_addopen(&fileActions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &fileActions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw DrillBroker.Failure(description: "cannot start \(path): \(String(cString: strerror(spawned)))")
+        }
+
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+}
