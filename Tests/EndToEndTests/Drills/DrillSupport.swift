@@ -124,18 +124,11 @@ enum DrillBroker {
 
 /// Short-lived helper processes: runs one to its end and returns its status and output.
 enum DrillProcess {
-    static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("tally-drill-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let status = try spawnAndWait(executable.path, arguments, outputPath: outputPath)
+        return (status, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
     }
 }
 
@@ -164,7 +157,7 @@ final class DrillWorker {
     deinit {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = eventually(timeout: .seconds(10)) { !process.isRunning }
         }
         try? logHandle.close()
     }
@@ -398,7 +391,9 @@ struct DrillOwnNode {
 extension DrillProcess {
     /// Runs `path` with its output in a file and waits with waitpid. `ops/broker start` leaves
     /// a node running that inherits the output descriptor, so a pipe would never reach its
-    /// end, and Foundation's `Process` has been seen to miss such a script's exit.
+    /// end. NOTE: Foundation's `Process.waitUntilExit` (Swift 6.3, Linux) was seen to hang on
+    /// a child that had exited, when the child had itself restarted a broker node; the cause
+    /// is not known, so short-lived helpers avoid it.
     static func spawnAndWait(_ path: String, _ arguments: [String], outputPath: String) throws -> Int32 {
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)

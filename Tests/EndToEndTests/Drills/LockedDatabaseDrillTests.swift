@@ -54,7 +54,7 @@ import Testing
             try results.collect(timeout: .milliseconds(200))
         }
         kill(locker.processIdentifier, SIGTERM)
-        locker.waitUntilExit()
+        _ = eventually(timeout: .seconds(10)) { !locker.isRunning }
 
         #expect(redeemed() == total)
         #expect(rejected() == issues - total)
