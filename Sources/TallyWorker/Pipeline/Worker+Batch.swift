@@ -57,9 +57,10 @@ extension Worker {
             written = try deadLetterAfterFailure(last, failure: failure, session: session)
         }
 
-        try publish(written, session: session, deadline: deadline)
-        try session.channel.ack(last.deliveryTag, multiple: true)
-        touchActivity()
+        // The results go out unconfirmed: the broker confirms them while the next run is
+        // applied, and the run is acked once they are confirmed (see `settleInFlight`).
+        try settleInFlight(session, deadline: deadline)
+        inFlight = InFlightResults(sequenceNumbers: try send(written, session: session), ackThrough: last.deliveryTag)
     }
 
     /// Applies a run in one transaction, waiting and trying again while the database cannot be
@@ -266,6 +267,13 @@ extension Worker {
         stored.id = try transaction.enqueueOutbox(message)
         return stored
     }
+}
+
+/// Results of a committed run, published and not yet confirmed.
+struct InFlightResults {
+    var sequenceNumbers: [UInt64: OutboxMessage]
+    /// The run's last delivery tag, acked (multiple) once every result is confirmed.
+    var ackThrough: UInt64
 }
 
 /// What one committed run did, reported after the commit.

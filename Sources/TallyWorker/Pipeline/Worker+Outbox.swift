@@ -5,15 +5,20 @@ import TallyStore
 import TallySupport
 
 extension Worker {
-    /// Publishes outbox rows `mandatory` and waits until the broker confirms every one.
+    /// Publishes outbox rows `mandatory` and waits until the broker confirms every one, after
+    /// settling the results still in flight.
     ///
     /// A row the broker confirmed is deleted in the next transaction. A row returned as
     /// unroutable, or nacked, stays in the outbox with the error recorded, and the sweep
     /// publishes it again later; it is never dropped. While the broker blocks publishing, this
     /// keeps waiting, so the caller acks nothing whose result is unconfirmed.
     func publish(_ messages: [OutboxMessage], session: BrokerSession, deadline: ContinuousClock.Instant? = nil) throws {
-        guard !messages.isEmpty else { return }
+        try settleInFlight(session, deadline: deadline)
+        try settle(try send(messages, session: session), session: session, deadline: deadline)
+    }
 
+    /// Publishes outbox rows `mandatory` without waiting; returns them by sequence number.
+    func send(_ messages: [OutboxMessage], session: BrokerSession) throws -> [UInt64: OutboxMessage] {
         var sequenceNumbers: [UInt64: OutboxMessage] = [:]
         for message in messages {
             let sequenceNumber = try session.channel.publish(
@@ -21,6 +26,23 @@ extension Worker {
                 properties: message.properties, mandatory: true)
             sequenceNumbers[sequenceNumber] = message
         }
+        return sequenceNumbers
+    }
+
+    /// Waits for the confirms of the results in flight, then acks the deliveries they answer.
+    /// Does nothing when none are in flight.
+    func settleInFlight(_ session: BrokerSession, deadline: ContinuousClock.Instant? = nil) throws {
+        guard let results = inFlight else { return }
+        inFlight = nil
+        try settle(results.sequenceNumbers, session: session, deadline: deadline)
+        try session.channel.ack(results.ackThrough, multiple: true)
+        touchActivity()
+    }
+
+    /// Waits until the broker confirms every message sent, and books each one as confirmed
+    /// (deleted in the next transaction) or failed (kept, with its error, for the sweep).
+    private func settle(_ sequenceNumbers: [UInt64: OutboxMessage], session: BrokerSession, deadline: ContinuousClock.Instant?) throws {
+        guard !sequenceNumbers.isEmpty else { return }
 
         let report = try waitForConfirms(session, deadline: deadline)
         let nacked = Set(report.nacked)

@@ -30,6 +30,8 @@ public final class Worker {
     /// batch costs one commit. Lost in a crash, they are published again with the same ids.
     var confirmedOutboxIDs: [Int64] = []
     var failedOutboxRows: [(id: Int64, error: String)] = []
+    /// The last run's results, published and awaiting confirms; its deliveries are unacked.
+    var inFlight: InFlightResults?
     let repeatLimiter = RepeatLimiter(limit: 3, interval: .seconds(60))
 
     /// Opens the database and checks that it is writable; connects nothing yet.
@@ -128,14 +130,19 @@ public final class Worker {
     /// Drains the outbox, then consumes until a stop is requested, then finishes in-flight
     /// work within the grace period.
     private func runSession(_ session: BrokerSession) throws {
+        inFlight = nil
         try drainOutbox(session, includingRecentRows: true)
         try session.startConsuming()
         logger.info("consuming", metadata: ["queue": "\(Topology.commandQueue)", "prefetch": "1"])
 
         while ShutdownSignal.requested == nil {
             try housekeepIfDue(session)
-            let batch = try session.takeBatch(maximum: configuration.batchSize, wait: .milliseconds(200))
-            if !batch.isEmpty {
+            // With results in flight, only deliveries already received are taken: if there
+            // are none, the worker settles those results instead of waiting for more.
+            let batch = try session.takeBatch(maximum: configuration.batchSize, wait: inFlight == nil ? .milliseconds(200) : .zero)
+            if batch.isEmpty {
+                try settleInFlight(session)
+            } else {
                 try process(batch, session: session)
             }
             if session.isCautious, batch.contains(where: { !$0.mayHaveCrashedBefore }) {
@@ -163,6 +170,7 @@ public final class Worker {
             if batch.isEmpty { break }
             try process(batch, session: session, deadline: deadline)
         }
+        try settleInFlight(session, deadline: deadline)
         if !session.pending.isEmpty {
             logger.warning("grace period over; leaving deliveries unacked for redelivery", metadata: [
                 "unacked": "\(session.pending.count)",
