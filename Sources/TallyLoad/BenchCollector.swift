@@ -28,6 +28,11 @@ public final class BenchCollector {
     public private(set) var unidentified = 0
     public private(set) var firstArrival: UInt64?
     public private(set) var lastArrival: UInt64?
+    /// When half of the expected answers had arrived, to tell a run that slows down from one
+    /// that keeps its pace.
+    public private(set) var halfwayArrival: UInt64?
+    private var answeredCount = 0
+    private let expectedCount: Int
     private var missing: Set<String> = []
     private var optionalMissing: Set<String> = []
     private var lastAnswer = ContinuousClock.now
@@ -38,9 +43,13 @@ public final class BenchCollector {
     /// Connects and consumes every queue in `queues`, which must exist.
     public init(url: AMQPURL, queues: [String], expectation: Expectation) throws {
         self.expectation = expectation
-        if case .answers(let ids, _, let optional, _) = expectation {
+        switch expectation {
+        case .answers(let ids, let unidentified, let optional, _):
             missing = ids.subtracting(optional)
             optionalMissing = optional
+            expectedCount = ids.count + unidentified
+        case .messages(let count):
+            expectedCount = count
         }
         var options = ConnectionOptions(url: url)
         options.connectionName = "tally-bench collector"
@@ -119,6 +128,8 @@ public final class BenchCollector {
     }
 
     private func answered(at now: UInt64) {
+        answeredCount += 1
+        if answeredCount == expectedCount / 2 { halfwayArrival = now }
         if firstArrival == nil { firstArrival = now }
         lastArrival = now
         lastAnswer = .now

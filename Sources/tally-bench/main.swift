@@ -255,6 +255,10 @@ let measure = CommandSpec(
         var line = "complete=\(complete ? "yes" : "no") answered=\(answered) messages=\(collector.messages) missing=\(collector.missingCount) unanswered_optional=\(collector.optionalMissingCount)"
         let commands = parsed.value("commands", as: Int.self) ?? answered
         line += " seconds=\(format(seconds)) rate=\(seconds > 0 ? Int(Double(commands) / seconds) : 0)"
+        if let first = collector.firstArrival, let half = collector.halfwayArrival, let last = collector.lastArrival, half > first, last > half {
+            line += " rate_first_half=\(Int(Double(commands) / 2 / (Double(half - first) / 1e9)))"
+            line += " rate_second_half=\(Int(Double(commands) / 2 / (Double(last - half) / 1e9)))"
+        }
         line += " first_ns=\(collector.firstArrival ?? 0) last_ns=\(collector.lastArrival ?? 0)"
         print(line)
         if !complete, !collector.missingSample.isEmpty {
@@ -350,6 +354,45 @@ let history = CommandSpec(
             throw BenchError(message: "cannot add the history to \(path): \(error)")
         }
         print("ledger_rows=\(rows / 2 * 2) seconds=\(format((ContinuousClock.now - start).benchSeconds))")
+        return 0
+    })
+
+let commitLatency = CommandSpec(
+    name: "commit-latency",
+    abstract: "Time small SQLite write transactions on a database, paced: the floor under the worker's latency.",
+    discussion: "Each transaction records one inbox row through the Store, with the worker's settings (WAL, synchronous=FULL), so its time is mostly the disk's flush. Prints p50, p99 and the maximum in milliseconds.",
+    options: [
+        .option("database", valueName: "path", help: "A scratch database; created if missing.", required: true, as: String.self),
+        .option("count", help: "Transactions to time.", default: 2000, in: 1...10_000_000),
+        .option("rate", valueName: "per-second", help: "Transactions per second.", default: 200.0, as: Double.self),
+    ],
+    run: { parsed in
+        let path = parsed.value("database", as: String.self) ?? ""
+        let count = parsed.value("count", as: Int.self) ?? 2000
+        let rate = parsed.value("rate", as: Double.self) ?? 200
+        var durations: [UInt64] = []
+        durations.reserveCapacity(count)
+        do {
+            let store = try Store(path: path)
+            defer { store.close() }
+            let run = UUID().uuidString
+            let start = BenchClock.nanoseconds()
+            for index in 0..<count {
+                let due = start + UInt64(Double(index) / rate * 1e9)
+                let now = BenchClock.nanoseconds()
+                if due > now {
+                    usleep(UInt32((due - now) / 1000))
+                }
+                let begin = BenchClock.nanoseconds()
+                _ = try store.write { transaction in
+                    try transaction.recordInbox(messageID: "\(run)-\(index)", routingKey: "bench.commit", receivedAt: Date())
+                }
+                durations.append(BenchClock.nanoseconds() - begin)
+            }
+        } catch {
+            throw BenchError(message: "cannot write to \(path): \(error)")
+        }
+        print("rate=\(rate) \(LatencySummary(nanoseconds: durations))")
         return 0
     })
 
@@ -473,6 +516,6 @@ let root = CommandSpec(
     name: "tally-bench",
     abstract: "Load and benchmark tools for Tally: customer data, a tracker stand-in, a results collector, and the parts of ops/bench.",
     version: "tally-bench 0.1.0",
-    subcommands: [customers, tracker, collect, preload, relay, measure, latency, history, chaos])
+    subcommands: [customers, tracker, collect, preload, relay, measure, latency, history, commitLatency, chaos])
 
 await CommandLineTool.main(root)
