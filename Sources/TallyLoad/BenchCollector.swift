@@ -8,7 +8,7 @@ import AMQPClient
 /// message id get a generated one starting `unidentified-`, and the relay's results for them
 /// have no correlation id: both are only counted.
 public final class BenchCollector {
-    /// What a run must produce before it counts as complete.
+    /// The messages a run must produce before it counts as complete.
     public enum Expectation: Sendable {
         /// At least one message answering each of these message ids, and this many copies of
         /// commands that had no message id. Commands in `optional` may have no answer (an

@@ -7,8 +7,8 @@ import TallyStore
 ///
 /// Writes in bulk with SQL over the store's own connection, far faster than applying commands.
 /// The history has issues, ledger rows (two redeems per issue) and live redemptions, all on the
-/// customer data already in the database; it leaves the per-contract counts alone, so the same
-/// workload meets the same quotas, with or without history.
+/// customer data already in the database. It leaves the per-contract counts alone, so the same
+/// workload meets the same quotas with or without history.
 public enum LedgerHistory {
     /// Adds `ledgerRows` ledger rows (rounded down to even) for issues numbered from
     /// `firstIssueID`, in one transaction.

@@ -28,8 +28,8 @@ public struct WorkloadUniverse: Sendable {
         self.incidentTypes = incidentTypes
     }
 
-    /// The ids of a customer data file, as the tracker would know them, and which customers
-    /// have a contract in effect at `now`.
+    /// Collects the ids of a customer data file, as the tracker would know them, and which
+    /// customers have a contract in effect at `now`.
     public init(_ document: CustomerDataDocument, at now: Date = Date()) {
         var contracts: [CustomerID: [ContractID]] = [:]
         var inEffect: Set<CustomerID> = []
@@ -86,8 +86,8 @@ public struct WorkloadOptions: Sendable {
     /// Fraction of issues closed with `incident.update` instead of a single redeem.
     public var updateShare = 0.1
     /// Fraction of follow-ups (redeems, un-redeems, updates) kept for issues whose creation is
-    /// expected to be rejected; the rest become new issues. The worker retries each such
-    /// follow-up after 1, 5 and 30 s before it rejects it, so benchmarks keep this low.
+    /// expected to be rejected; the rest become new issues. The worker rejects such a follow-up
+    /// after one lookup, so benchmarks keep this low to measure mostly accepted commands.
     public var rejectedIssueFollowUpShare = 1.0
     /// The instant written into `created_at` and `requested_at`.
     public var now: Date

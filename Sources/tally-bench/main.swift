@@ -151,7 +151,7 @@ let preload = CommandSpec(
         .option("seed", help: "Seed of the stream.", default: 42, in: 0...Int.max),
         .option("run-id", valueName: "id", help: "Prefix of the message ids; must differ between runs on one database.", required: true, as: String.self),
         .option("first-issue-id", valueName: "id", help: "Issue ids start here.", default: 1, in: 1...Int.max),
-        .option("rejected-follow-ups", valueName: "share", help: "Share of follow-ups kept for issues expected to be rejected; each is retried three times over 36 s.", default: 0.02, as: Double.self),
+        .option("rejected-follow-ups", valueName: "share", help: "Share of follow-ups kept for issues expected to be rejected, from 0 to 1; the others become new issues.", default: 0.02, as: Double.self),
         .repeating("purge", valueName: "queue", help: "Empty this queue first.", as: String.self),
         .option("answers", valueName: "path", help: "Write the expected answers here: a line 'unidentified N', then one message id a line.", as: String.self),
     ],
@@ -281,7 +281,7 @@ let latency = CommandSpec(
         .option("seed", help: "Seed of the stream.", default: 42, in: 0...Int.max),
         .option("run-id", valueName: "id", help: "Prefix of the message ids; must differ between runs on one database.", required: true, as: String.self),
         .option("first-issue-id", valueName: "id", help: "Issue ids start here.", default: 1, in: 1...Int.max),
-        .option("rejected-follow-ups", valueName: "share", help: "Share of follow-ups kept for issues expected to be rejected; each is retried three times over 36 s.", default: 0.02, as: Double.self),
+        .option("rejected-follow-ups", valueName: "share", help: "Share of follow-ups kept for issues expected to be rejected, from 0 to 1; the others become new issues.", default: 0.02, as: Double.self),
         .option("rate", valueName: "per-second", help: "Commands per second.", default: 200.0, as: Double.self),
         .repeating("queue", help: "A queue to consume; results are taken off it.", as: String.self),
         .option("timeout", valueName: "seconds", help: "Give up after this long.", default: Duration.seconds(600)),
@@ -396,8 +396,8 @@ let commitLatency = CommandSpec(
         return 0
     })
 
-/// The generated workload of a command with the workload options (customers, commands, seed,
-/// run-id, first-issue-id).
+/// Generates the workload that a command's workload options describe (customers, commands,
+/// seed, run-id, first-issue-id, rejected-follow-ups).
 func workload(_ parsed: ParsedCommand) throws -> [PlannedCommand] {
     let path = parsed.value("customers", as: String.self) ?? ""
     let document: CustomerDataDocument
@@ -464,7 +464,8 @@ func readAnswers(_ path: String) throws -> BenchCollector.Expectation {
     return .answers(ids, unidentified: unidentified, optional: optional)
 }
 
-/// What the publishing thread of `latency` hands back; guarded by its mutex.
+/// The send times and error that the publishing thread of `latency` hands back, guarded by a
+/// mutex.
 final class PacedPublish: Sendable {
     private let state = Mutex<(finished: Bool, sentAt: [String: UInt64], error: String?)>((false, [:], nil))
 

@@ -15,7 +15,7 @@ public enum CommandQueueType: String, Sendable, CaseIterable {
     /// The environment variable that selects the type when the configuration does not.
     public static let environmentVariable = "TALLY_COMMAND_QUEUE_TYPE"
 
-    /// The type named by `TALLY_COMMAND_QUEUE_TYPE`, or `quorum` when it is unset or empty.
+    /// Reads the type from `TALLY_COMMAND_QUEUE_TYPE`: `quorum` when it is unset or empty.
     ///
     /// - Throws: `TopologyMismatchError` when the variable names another type, so a typo stops
     ///   the worker before it declares anything.
