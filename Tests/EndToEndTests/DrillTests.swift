@@ -52,7 +52,7 @@ import Testing
     /// drains the outbox before it consumes.
     @Test func drillD3UnroutableResultKept() async throws {
         let now = Date()
-        let scenario = try await Scenario.make("d3", customers: CustomerFixtures.situations(now: now), tapResults: false)
+        let scenario = try await Scenario.make("d3", customers: CustomerFixtures.tightQuotas(customers: 1, total: 100, now: now), tapResults: false)
         let channel = try scenario.channel()
         func unbindBilling() throws {
             for key in ["incident.redeemed", "incident.unredeemed"] {
@@ -62,7 +62,7 @@ import Testing
         func redeems(_ numbers: ClosedRange<Int>) -> [TestCommand] {
             numbers.flatMap { number in
                 [
-                    Commands.createIssue("d3-create-\(number)", issue: Int64(800 + number), customer: "act", contact: "act-1", at: now),
+                    Commands.createIssue("d3-create-\(number)", issue: Int64(800 + number), customer: "Q001", contact: "Q001-1", at: now),
                     Commands.redeem("d3-redeem-\(number)", issue: Int64(800 + number), type: "email", at: now),
                 ]
             }
@@ -79,44 +79,47 @@ import Testing
         let worker = try scenario.startWorker("d3")
         #expect(worker.waitForLog("msg=consuming", timeout: .seconds(15)))
         try unbindBilling()
-        try scenario.publish(redeems(1...3))
+        try scenario.publish(redeems(1...5))
         #expect(worker.waitForLog("result unroutable; kept in outbox", timeout: .seconds(15)), "\(scenario.logHint)")
         // The worker records failures, and deletes confirmed rows, in its next write.
-        #expect(eventually(timeout: .seconds(10)) { (try? outbox().filter { $0.attempts > 0 }.count) == 3 })
+        #expect(eventually(timeout: .seconds(10)) { (try? outbox().filter { $0.attempts > 0 }.count) == 5 })
         let kept = try outbox().filter { $0.attempts > 0 }
-        #expect(Set(kept.map(\.messageID)) == resultIDs(1...3))
+        #expect(Set(kept.map(\.messageID)) == resultIDs(1...5))
         #expect(kept.allSatisfy { $0.attempts >= 1 })
         #expect(kept.allSatisfy { ($0.lastError ?? "").contains("unroutable") })
+        // Each kept result is logged with its id when it first comes back.
         let logged = worker.logLines("result unroutable; kept in outbox")
-        #expect(logged.contains { line in resultIDs(1...3).contains { line.contains("message_id=\($0)") } }, "\(logged)")
+        for id in resultIDs(1...5).sorted() {
+            #expect(logged.contains { $0.contains("message_id=\(id) ") }, "\(id) not logged: \(logged)")
+        }
         #expect(try scenario.readyCount("tally.commands") == 0)
 
         let billing = try QueueTap(url: scenario.url, queue: "billing.redemptions")
         try channel.bindQueue("billing.redemptions", exchange: "tally.results", routingKey: "incident.redeemed")
-        #expect(try billing.collect(distinct: 3, timeout: .seconds(40)))
-        #expect(billing.distinctIDs == resultIDs(1...3))
+        #expect(try billing.collect(distinct: 5, timeout: .seconds(40)))
+        #expect(billing.distinctIDs == resultIDs(1...5))
         #expect(eventually(timeout: .seconds(15)) { (try? outbox().count) == 0 })
 
         // Results kept when the worker stops are published by the next one before it consumes.
         try unbindBilling()
-        try scenario.publish(redeems(4...5))
+        try scenario.publish(redeems(6...7))
         #expect(eventually(timeout: .seconds(15)) { (try? outbox().filter { $0.attempts > 0 }.count) == 2 })
         #expect(scenario.stopWorkers() == [0])
         #expect(try scenario.readyCount("tally.commands") == 0, "a command whose result was kept was not acked")
-        #expect(Set(try outbox().map(\.messageID)) == resultIDs(4...5))
+        #expect(Set(try outbox().map(\.messageID)) == resultIDs(6...7))
 
         try channel.bindQueue("billing.redemptions", exchange: "tally.results", routingKey: "incident.redeemed")
         let restarted = try scenario.startWorker("d3-restarted")
-        #expect(try billing.collect(distinct: 5, timeout: .seconds(15)))
-        #expect(billing.distinctIDs == resultIDs(1...5))
+        #expect(try billing.collect(distinct: 7, timeout: .seconds(15)))
+        #expect(billing.distinctIDs == resultIDs(1...7))
         #expect(restarted.logLines("outbox drained").first?.contains("published=2") == true, "\(restarted.logLines("outbox drained"))")
         let startLines = restarted.log.split(separator: "\n")
         let drainedAt = startLines.firstIndex { $0.contains("msg=\"outbox drained\"") }
         let consumingAt = startLines.firstIndex { $0.hasSuffix("msg=consuming") }
         #expect(drainedAt != nil && consumingAt != nil && drainedAt! < consumingAt!, "the outbox was not drained before consuming")
         #expect(scenario.stopWorkers() == [0, 0])
-        let snapshot = try scenario.withStore { try StoreSnapshot($0, customers: ["act"]) }
-        #expect(snapshot.ledger.count == 5)
+        let snapshot = try scenario.withStore { try StoreSnapshot($0, customers: ["Q001"]) }
+        #expect(snapshot.ledger.count == 7)
         #expect(snapshot.outboxCount == 0)
         #expect(snapshot.discrepancies == [])
         await scenario.finish()
