@@ -55,12 +55,22 @@ extension Worker {
             if let bounce = returned[message.messageID] {
                 counters.resultsReturned += 1
                 failedOutboxRows.append((message.id, "returned unroutable: \(bounce.replyCode) \(bounce.replyText)"))
-                logger.log(level: .warning, "result unroutable; kept in outbox", metadata: [
+                let metadata: Logger.Metadata = [
                     "message_id": "\(message.messageID)",
                     "exchange": "\(message.exchange)",
                     "routing_key": "\(message.routingKey)",
                     "reply": "\(bounce.replyCode) \(bounce.replyText)",
-                ], limiter: repeatLimiter, key: "returned \(message.exchange) \(message.routingKey)")
+                    "attempts": "\(message.attempts + 1)",
+                ]
+                // Every kept result is logged with its id when it first comes back; the sweep's
+                // later tries of the same rows are rate-limited.
+                if message.attempts == 0 {
+                    logger.warning("result unroutable; kept in outbox", metadata: metadata)
+                } else {
+                    logger.log(
+                        level: .warning, "result unroutable; kept in outbox", metadata: metadata,
+                        limiter: repeatLimiter, key: "returned \(message.exchange) \(message.routingKey)")
+                }
             } else if nacked.contains(sequenceNumber) {
                 counters.resultsNacked += 1
                 failedOutboxRows.append((message.id, "nacked by the broker"))
