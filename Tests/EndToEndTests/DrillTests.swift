@@ -94,6 +94,13 @@ import Testing
         }
         #expect(try scenario.readyCount("tally.commands") == 0)
 
+        // tallyctl status shows the backlog.
+        let status = try runTallyctl(["status", "--json"], scenario: scenario)
+        #expect(status.status == 0)
+        let report = (try? JSONSerialization.jsonObject(with: Data(status.output.utf8))) as? [String: Any]
+        let database = report?["database"] as? [String: Any]
+        #expect((database?["outbox_count"] as? Int ?? 0) >= 5, "\(status.output)")
+
         let billing = try QueueTap(url: scenario.url, queue: "billing.redemptions")
         try channel.bindQueue("billing.redemptions", exchange: "tally.results", routingKey: "incident.redeemed")
         #expect(try billing.collect(distinct: 5, timeout: .seconds(40)))

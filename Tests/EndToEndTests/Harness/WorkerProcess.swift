@@ -96,7 +96,7 @@ final class WorkerProcess {
         }
     }
 
-    /// Waits until the log holds `text`.
+    /// Waits until the log contains `text`.
     func waitForLog(_ text: String, timeout: Duration = .seconds(30)) -> Bool {
         eventually(timeout: timeout) { log.contains(text) }
     }
@@ -169,4 +169,21 @@ final class WorkerSupervisor: @unchecked Sendable {
         finished.wait()
         return status
     }
+}
+
+/// Runs `tallyctl` on a scenario's vhost and database and returns its exit status and output.
+func runTallyctl(_ arguments: [String], scenario: Scenario) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = Paths.executable("tallyctl")
+    process.arguments = arguments + ["--database", scenario.databasePath, "--management-url", scenario.node.managementURL.absoluteString]
+    var environment = ProcessInfo.processInfo.environment
+    environment["TALLY_AMQP_URL"] = WorkerProcess.urlString(scenario.url)
+    process.environment = environment
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
