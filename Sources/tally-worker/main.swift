@@ -88,7 +88,7 @@ func runWorker(_ parsed: ParsedCommand) throws -> Int32 {
     do {
         url = try AMQPURL(parsed.value("amqp-url", as: String.self) ?? "")
     } catch {
-        throw UsageError("invalid value for '--amqp-url <url>': \(error)")
+        throw parsed.invalidValueError("amqp-url", valueName: "url", problem: "\(error)")
     }
 
     var configuration = WorkerConfiguration(

@@ -67,13 +67,14 @@ struct BrokerSettings: Sendable {
     var heartbeat: Duration
     var managementURL: String?
 
-    /// Reads the broker options; an invalid `--amqp-url` is a usage error.
+    /// Reads the broker options. An invalid AMQP URL is a usage error on the command line and a
+    /// configuration error (exit 78) in the environment or the configuration file.
     init(_ parsed: ParsedCommand, management: Bool = false) throws {
         let text = parsed.value("amqp-url", as: String.self) ?? SharedOptions.defaultAMQPURL
         do {
             url = try AMQPURL(text)
         } catch {
-            throw UsageError("invalid value for '--amqp-url <url>': \(error)")
+            throw parsed.invalidValueError("amqp-url", valueName: "url", problem: "\(error)")
         }
         caCertificatePath = parsed.value("tls-ca-file", as: String.self)
         heartbeat = parsed.value("heartbeat", as: Duration.self) ?? .seconds(30)

@@ -110,7 +110,7 @@ extension Duration: ArgumentValue {
     public static var expectation: String { "a duration in seconds, such as 30, 0.5 or 250ms" }
 
     public static func expectation(from lower: Duration, to upper: Duration) -> String {
-        "a duration from \(lower.argumentDescription) to \(upper.argumentDescription), such as 30, 0.5 or 250ms"
+        "a duration from \(lower.argumentDescription) to \(upper.argumentDescription), in seconds or with a unit (ms, s, m, h)"
     }
 
     /// The duration in seconds with the `s` unit, such as `30s` or `0.25s`.

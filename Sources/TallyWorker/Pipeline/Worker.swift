@@ -36,8 +36,15 @@ public final class Worker {
 
     /// Opens the database and checks that it is writable; connects nothing yet.
     ///
-    /// - Throws: the store's error when the database is missing, read-only or corrupt.
+    /// The worker never creates the database: on a mistyped path it would start an empty Tally
+    /// that rejects every issue as `unknown_customer`, for good.
+    ///
+    /// - Throws: `DatabaseMissingError` when the file does not exist; the store's error when it
+    ///   is read-only or corrupt.
     public init(configuration: WorkerConfiguration, logger: Logger) throws {
+        guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
+            throw DatabaseMissingError(path: configuration.databasePath)
+        }
         self.configuration = configuration
         self.logger = logger
         self.retryPolicy = RetryPolicy()
@@ -97,6 +104,7 @@ public final class Worker {
                     "vhost": "\(configuration.amqpURL.virtualHost)",
                     "error": "\(error)",
                     "retry_in_ms": "\(delay.milliseconds)",
+                    "fix": "check the user, password and vhost in --amqp-url or TALLY_AMQP_URL, and the user's permissions on the vhost",
                 ])
                 transition(.connectionLost)
                 recordHeartbeatIgnoringErrors()
@@ -202,6 +210,15 @@ public final class Worker {
                 Thread.sleep(forTimeInterval: step.seconds)
             }
         }
+    }
+}
+
+/// The database file does not exist. The worker does not create it.
+public struct DatabaseMissingError: Error, CustomStringConvertible {
+    public let path: String
+
+    public var description: String {
+        "The database \(path) does not exist. Fix the path, or create the database with 'tallyctl customers import FILE --database \(path)'; the worker does not create one, so that a mistyped path cannot start with no customers."
     }
 }
 

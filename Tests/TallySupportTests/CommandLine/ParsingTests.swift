@@ -120,7 +120,7 @@ import Testing
     @Test func durationRangeExpectation() {
         let expectation = Duration.expectation(from: .milliseconds(100), to: .seconds(60))
 
-        #expect(expectation == "a duration from 0.1s to 60s, such as 30, 0.5 or 250ms")
+        #expect(expectation == "a duration from 0.1s to 60s, in seconds or with a unit (ms, s, m, h)")
     }
 
     @Test func integerOverflowIsInvalid() {
