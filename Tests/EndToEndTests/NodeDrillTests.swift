@@ -3,15 +3,15 @@ import Foundation
 import TallyStore
 import Testing
 
-/// Drills that disturb a whole broker node, each on a node of its own (ports 5720 and 5722,
-/// with management on +10000 and distribution on +20000), started fresh and stopped at the
-/// end, also when the test fails.
+/// Drills that disturb a whole broker node, each on a node of its own (spare ports 0 and 2,
+/// 5720 and 5722 by default, with management on +10000 and distribution on +20000), started
+/// fresh and stopped at the end, also when the test fails.
 @Suite struct NodeDrillTests {
     /// D2: a memory alarm blocks publishing while the worker has results to publish. It acks
     /// nothing whose result is unconfirmed, reports itself blocked, and billing receives all
     /// 100 results after the alarm clears.
     @Test func drillD2MemoryAlarmHoldsAcks() async throws {
-        let broker = try OwnBrokerNode(port: 5720)
+        let broker = try OwnBrokerNode(port: SparePorts.port(0))
         defer { broker.stop() }
         let now = Date()
         let workload = RedeemWorkload(label: "d2", customers: CustomerFixtures.tightQuotas(customers: 5, total: 100, now: now), issues: 50, now: now)
@@ -79,7 +79,7 @@ import Testing
     /// with capped backoff, declares its topology again, consumes again and drains the queue;
     /// nothing is lost or counted twice.
     @Test func drillD6BrokerRestartMidStream() async throws {
-        let broker = try OwnBrokerNode(port: 5722)
+        let broker = try OwnBrokerNode(port: SparePorts.port(2))
         defer { broker.stop() }
         let now = Date()
         let workload = RedeemWorkload(label: "d6", customers: CustomerFixtures.tightQuotas(customers: 10, total: 40, now: now), issues: 250, now: now)

@@ -33,7 +33,7 @@ import Testing
     @Test func brokerFaultsOnOwnNode() throws {
         let folder = try Paths.temporaryFolder("drill-chaos-node")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let node = try DrillOwnNode.start(port: 5752, folder: folder)
+        let node = try DrillOwnNode.start(port: SparePorts.port(32), folder: folder)
         defer { node.stop(folder: folder) }
 
         let run = try Self.runChaos(
