@@ -42,8 +42,12 @@ public struct ResultSummary {
                 rows: rows.prefix(limit).map { [$0.0, String($0.1), String($0.2), String($0.1 - $0.2)] }
                     + [["total", String(totalRedeemed), String(totalGivenBack), String(totalRedeemed - totalGivenBack)]]))
         } else {
+            var counts = resultsByKind
+            for kind in Self.trackerResultKinds where counts[kind] == nil {
+                counts[kind] = 0
+            }
             lines.append("Results by kind:")
-            lines.append(Self.table(header: ["result", "count"], rows: resultsByKind.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }))
+            lines.append(Self.table(header: ["result", "count"], rows: counts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }))
             lines.append("")
             lines.append("Rejections by reason:")
             lines.append(Self.table(header: ["result and reason", "count"], rows: rejectionsByReason.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }))
@@ -51,6 +55,9 @@ public struct ResultSummary {
         lines.append("Deliveries received twice and recorded once: \(duplicateDeliveries)")
         return lines.joined(separator: "\n")
     }
+
+    /// The results the tracker's queue receives, listed even when none arrived.
+    static let trackerResultKinds = ["issue.accepted", "issue.rejected", "incident.rejected", "quota.low"]
 
     /// A plain table with columns padded to their widest cell; numbers aligned right.
     static func table(header: [String], rows: [[String]]) -> String {
