@@ -120,6 +120,7 @@ import Testing
         #expect(try billing.collect(distinct: 7, timeout: .seconds(15)))
         #expect(billing.distinctIDs == resultIDs(1...7))
         #expect(restarted.logLines("outbox drained").first?.contains("published=2") == true, "\(restarted.logLines("outbox drained"))")
+        #expect(restarted.waitForLog("msg=consuming", timeout: .seconds(15)))
         let startLines = restarted.log.split(separator: "\n")
         let drainedAt = startLines.firstIndex { $0.contains("msg=\"outbox drained\"") }
         let consumingAt = startLines.firstIndex { $0.hasSuffix("msg=consuming") }
