@@ -1,10 +1,14 @@
+import Foundation
 import SQLite
 import Synchronization
 import Testing
 
 /// Two connections to one file, each on its own thread, as two worker processes would be.
 @Suite struct ConcurrencyTests {
-    @Test func waitingWriterSucceedsAfterCommit() async throws {
+    /// Synchronous on purpose: the holder must commit 300 ms after the waiter starts waiting,
+    /// and a task on the shared cooperative pool can resume far later than that when other
+    /// suites block its threads.
+    @Test func waitingWriterSucceedsAfterCommit() throws {
         let folder = try TemporaryFolder()
         let path = folder.file("test.sqlite")
         let holder = try Database(path: path)
@@ -12,27 +16,35 @@ import Testing
         try holder.execute("BEGIN IMMEDIATE")
         try holder.execute("INSERT INTO entry VALUES ('holder')")
         let isWaiting = Atomic(false)
+        let outcome = Mutex<Result<Double, any Error>?>(nil)
+        let finished = DispatchSemaphore(value: 0)
 
-        async let waited: Double = onThread {
-            // A long busy timeout: on a loaded machine the holder's task may resume late, and
-            // this test is about waiting, not about the timeout.
-            var configuration = Database.Configuration()
-            configuration.busyTimeout = .seconds(60)
-            let waiter = try Database(path: path, configuration: configuration)
-            isWaiting.store(true, ordering: .sequentiallyConsistent)
-            return try measure {
-                try waiter.transaction(.immediate) {
-                    try waiter.execute("INSERT INTO entry VALUES ('waiter')")
+        let waiterThread = Thread {
+            let result = Result { () throws -> Double in
+                // A long busy timeout: this test is about waiting, not about the timeout.
+                var configuration = Database.Configuration()
+                configuration.busyTimeout = .seconds(60)
+                let waiter = try Database(path: path, configuration: configuration)
+                isWaiting.store(true, ordering: .sequentiallyConsistent)
+                return try measure {
+                    try waiter.transaction(.immediate) {
+                        try waiter.execute("INSERT INTO entry VALUES ('waiter')")
+                    }
                 }
             }
+            outcome.withLock { $0 = result }
+            finished.signal()
         }
+        waiterThread.start()
         while !isWaiting.load(ordering: .sequentiallyConsistent) {
-            try await Task.sleep(for: .milliseconds(5))
+            Thread.sleep(forTimeInterval: 0.005)
         }
-        try await Task.sleep(for: .milliseconds(300))
+        Thread.sleep(forTimeInterval: 0.3)
         try holder.execute("COMMIT")
+        finished.wait()
 
-        #expect(try await waited >= 0.25)
+        let waited = try #require(outcome.withLock { $0 }).get()
+        #expect(waited >= 0.25)
         #expect(try holder.query("SELECT writer FROM entry ORDER BY rowid").map { $0[0] }
             == [.text("holder"), .text("waiter")])
     }

@@ -80,7 +80,12 @@ final class OpsFixture {
 
     /// Starts a tally-worker process on this fixture.
     @discardableResult
+    /// Starts a worker on the fixture's database, creating an empty one first if the test has
+    /// not, because the worker refuses to create it.
     func startWorker(_ id: String) throws -> WorkerProcess {
+        if !FileManager.default.fileExists(atPath: databasePath) {
+            try Store(path: databasePath).close()
+        }
         let worker = try WorkerProcess(url: url, database: databasePath, workerID: id, folder: folder)
         workers.append(worker)
         return worker
