@@ -117,9 +117,10 @@ extension Worker {
 
     /// Publishes outbox rows left by earlier runs: a crash before the confirm, a nack, or an
     /// unroutable return. Young rows belong to a worker still waiting for their confirm, so
-    /// only `includingRecentRows` (at start) takes them too.
+    /// only `includingRecentRows` (at start) takes them too, but only those older than the
+    /// drain itself: rows that busy workers keep adding meanwhile are theirs to publish.
     func drainOutbox(_ session: BrokerSession, includingRecentRows: Bool, deadline: ContinuousClock.Instant? = nil) throws {
-        let createdBefore = includingRecentRows ? nil : Date().addingTimeInterval(-configuration.outboxSweepMinimumAge.seconds)
+        let createdBefore = includingRecentRows ? Date() : Date().addingTimeInterval(-configuration.outboxSweepMinimumAge.seconds)
         var lastID: Int64 = 0
         var published = 0
 
