@@ -88,7 +88,11 @@ final class BrokerSession {
         case .delivery(let delivery):
             pending.append(delivery)
         case .blocked(let reason):
-            logger.warning("broker blocked publishing; holding acks", metadata: ["reason": "\(reason)"])
+            // Events read while waiting for confirms are handed out later; by then the block
+            // may be over, and the confirm wait has already reported it.
+            if connection.isBlocked {
+                logger.warning("broker blocked publishing; holding acks", metadata: ["reason": "\(reason)"])
+            }
         case .unblocked:
             logger.notice("broker unblocked publishing")
         case .consumerCancelled(_, let tag):

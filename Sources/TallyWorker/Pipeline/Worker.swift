@@ -154,6 +154,10 @@ public final class Worker {
                 try process(batch, session: session)
             }
             if session.isCautious, batch.contains(where: { !$0.mayHaveCrashedBefore }) {
+                // Raising the prefetch takes RPCs, which a connection the broker blocks after
+                // a publish never gets answered. Settling the results first waits out a block
+                // while reporting it, and then the broker reads the socket again.
+                try settleInFlight(session)
                 try session.widenPrefetch()
                 logger.info("no redelivered commands ahead; prefetch raised", metadata: ["prefetch": "\(configuration.prefetch)"])
             }
@@ -172,7 +176,11 @@ public final class Worker {
             "grace_period_s": "\(configuration.shutdownGracePeriod.components.seconds)",
         ])
 
-        try session.stopConsuming()
+        // basic.cancel is an RPC, which a blocked connection never gets answered; closing the
+        // connection at the end cancels the consumer as well.
+        if !session.connection.isBlocked {
+            try session.stopConsuming()
+        }
         while ContinuousClock.now < deadline {
             let batch = try session.takeBatch(maximum: configuration.batchSize, wait: .zero)
             if batch.isEmpty { break }
