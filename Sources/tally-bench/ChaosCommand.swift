@@ -145,7 +145,7 @@ let chaos = CommandSpec(
     subcommands: [chaosRun, chaosLock])
 
 extension ChaosRun {
-    /// The figures of the run, for people and for docs/RELIABILITY.md.
+    /// Formats the figures of the run, for people and for docs/RELIABILITY.md.
     func summary(elapsed: Duration) -> String {
         var lines: [String] = []
         let rounds = faultsInjected.values.reduce(0, +)

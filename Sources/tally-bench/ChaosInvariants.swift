@@ -3,7 +3,7 @@ import SQLite
 import TallyLoad
 import TallyStore
 
-/// What the commands published so far must have produced, by message id.
+/// The outcomes that the commands published so far must produce, by message id.
 struct ChaosExpectations {
     /// Commands that end in exactly one decision: `issue.create`, `incident.redeem`,
     /// `incident.unredeem`.
@@ -50,8 +50,9 @@ struct ChaosInvariants {
         "issue.accepted", "issue.rejected", "incident.redeemed", "incident.unredeemed", "incident.rejected",
     ]
 
-    /// Whether everything published so far has been processed and delivered: every command
-    /// has its decision, every malformed command its dead letter, and the outbox is empty.
+    /// Returns whether everything published so far has been processed and delivered: every
+    /// command has its decision, every malformed command its dead letter, and the outbox is
+    /// empty.
     func isSettled(_ expected: ChaosExpectations, _ observer: ChaosObserver) throws -> Bool {
         let decisions = decisionCounts(observer)
         guard expected.decided.allSatisfy({ (decisions[$0] ?? 0) > 0 }) else { return false }
@@ -65,7 +66,7 @@ struct ChaosInvariants {
         }
     }
 
-    /// Every check, in order; one line per violation.
+    /// Runs every check in order and returns one line per violation.
     func check(_ expected: ChaosExpectations, _ observer: ChaosObserver) throws -> [String] {
         var violations: [String] = []
         violations += oneOutcomePerCommand(expected, observer)
@@ -87,8 +88,8 @@ struct ChaosInvariants {
         observer.deadLetters.keys.filter { $0.hasPrefix("unidentified-") }.count
     }
 
-    /// Every command has exactly one outcome: one distinct decision result id, or for an
-    /// update at most one per incident type.
+    /// Checks that every command has exactly one outcome: one distinct decision result id, or
+    /// for an update at most one per incident type.
     func oneOutcomePerCommand(_ expected: ChaosExpectations, _ observer: ChaosObserver) -> [String] {
         var violations: [String] = []
         let decisions = decisionCounts(observer)
@@ -109,8 +110,8 @@ struct ChaosInvariants {
         return violations
     }
 
-    /// Every redeem and un-redeem is in the ledger once and reached billing with one result id;
-    /// billing received nothing the ledger lacks.
+    /// Checks that every redeem and un-redeem is in the ledger once and reached billing with
+    /// one result id, and that billing received nothing the ledger lacks.
     func ledgerOncePerRedemption(_ observer: ChaosObserver) throws -> [String] {
         var violations: [String] = []
         var billed: [String: Set<String>] = [:]
@@ -141,7 +142,7 @@ struct ChaosInvariants {
         return violations
     }
 
-    /// No contract without overage uses more incidents of a type than its total.
+    /// Checks that no contract without overage uses more incidents of a type than its total.
     func noQuotaOverdrawn() throws -> [String] {
         let rows = try store.read { _ in
             try store.database.query("""
@@ -157,12 +158,13 @@ struct ChaosInvariants {
         }
     }
 
-    /// The used counts equal the ledger's redeems minus un-redeems and the live redemptions.
+    /// Checks that the used counts equal the ledger's redeems minus un-redeems and the live
+    /// redemptions.
     func ledgerMatchesCounts() throws -> [String] {
         try store.read { transaction in try transaction.verifyLedger() }.map { "ledger and counts disagree: \($0)" }
     }
 
-    /// Dead letters carry a malformed-command reason and belong to malformed commands only,
+    /// Checks that dead letters carry a malformed-command reason and belong to malformed commands only,
     /// and each malformed command was dead-lettered.
     func deadLettersOnlyForMalformed(_ expected: ChaosExpectations, _ observer: ChaosObserver) -> [String] {
         var violations: [String] = []

@@ -118,7 +118,7 @@ final class ChaosRun {
         return universe
     }
 
-    /// The faults in run order: the schedule's rounds shuffled with the seed.
+    /// Returns the faults in run order: the schedule's rounds, shuffled with the seed.
     func plannedRounds() -> [ChaosFault] {
         var rounds = settings.schedule.flatMap { Array(repeating: $0.fault, count: $0.rounds) }
         var shuffler = SplitMix64(seed: settings.seed)
@@ -159,7 +159,7 @@ final class ChaosRun {
         var options = WorkloadOptions(commands: settings.commandsPerRound, seed: settings.seed &+ UInt64(round), runID: "\(runID)-r\(round)")
         options.firstIssueID = Int64(round) * 1_000_000 + 1
         // Redeems of an issue that was never accepted wait 36 s in the delay queues before their
-        // final rejection; without them a round settles in seconds.
+        // final rejection. Without them, a round settles in seconds.
         options.earlyRedeemShare = 0
         options.invalidIssueShare = 0
         let commands = WorkloadGenerator.generate(options, universe: universe)
@@ -178,7 +178,8 @@ final class ChaosRun {
         return roundViolations
     }
 
-    /// Restarts workers that exited without being told to; each is a violation.
+    /// Restarts workers that exited although no fault stopped them, and returns a violation
+    /// for each.
     private func restartExitedWorkers() -> [String] {
         var found: [String] = []
         for (slot, status) in pool.exited {

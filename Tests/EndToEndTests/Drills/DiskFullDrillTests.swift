@@ -37,7 +37,7 @@ import Testing
         let results = try DrillTap(url: url, queue: "tracker.results")
         try DrillPublisher(url: url).publish((1...Self.commands).map { ("d11-\($0)", "issue.create", DrillCommands.createIssue($0).body) })
 
-        // Full: the failure names the database and says disk full, and nothing moves.
+        // Full: the failure names the database and reports a full disk, and nothing moves.
         #expect(worker.waitForLog("failure=disk_full", timeout: .seconds(30)), "log: \(worker.log)")
         let failure = worker.logLines(containing: "failure=disk_full").first ?? ""
         #expect(failure.contains("database=\(database)"))
@@ -89,7 +89,7 @@ import Testing
         return written
     }
 
-    /// The user and system CPU time of a process, from /proc.
+    /// Returns the user and system CPU time of a process in seconds, read from /proc.
     static func cpuSeconds(_ pid: Int32) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let end = stat.lastIndex(of: ")")

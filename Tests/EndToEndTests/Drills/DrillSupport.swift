@@ -78,7 +78,7 @@ enum DrillBroker {
         return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     }
 
-    /// The number of ready messages in a queue, read with a passive declare.
+    /// Returns the number of ready messages in a queue, read with a passive declare.
     static func readyCount(_ vhostURL: AMQPURL, queue: String) throws -> Int {
         let connection = try Connection(ConnectionOptions(url: vhostURL))
         defer { connection.close() }
@@ -180,7 +180,7 @@ final class DrillWorker {
         (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
     }
 
-    /// The log lines that contain `text`.
+    /// Returns the log lines that contain `text`.
     func logLines(containing text: String) -> [Substring] {
         log.split(separator: "\n").filter { $0.contains(text) }
     }
@@ -189,7 +189,7 @@ final class DrillWorker {
         eventually(timeout: timeout) { log.contains(text) }
     }
 
-    /// The URL with its password, for the worker's environment (not its command line, which
+    /// Formats the URL with its password, for the worker's environment (not its command line, which
     /// `ps` shows).
     static func urlString(_ url: AMQPURL) -> String {
         let vhost = url.virtualHost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url.virtualHost
@@ -247,8 +247,8 @@ enum DrillCommands {
         ], padding: 0))
     }
 
-    /// A JSON object of `members`; with `padding`, an unknown `padding` member (ignored by
-    /// the decoder) brings the body to exactly `padding` bytes.
+    /// Encodes a JSON object of `members`. With `padding`, an unknown `padding` member, which
+    /// the decoder ignores, brings the body to exactly `padding` bytes.
     static func body(_ members: [String], padding: Int) -> [UInt8] {
         let plain = "{" + members.joined(separator: ", ") + "}"
         guard padding > 0 else { return Array(plain.utf8) }
@@ -277,19 +277,21 @@ final class DrillPublisher {
         connection.close()
     }
 
-    /// Publishes to `tally.commands` and waits for the confirms; throws when any was nacked
-    /// or returned.
+    /// Publishes to `tally.commands` and waits for the confirms after every 500 commands, so
+    /// that a long run keeps reading the socket; throws when any was nacked or returned.
     func publish(_ commands: [(messageID: String, routingKey: String, body: [UInt8])]) throws {
-        for command in commands {
+        for (index, command) in commands.enumerated() {
             var properties = MessageProperties()
             properties.contentType = "application/json"
             properties.persistent = true
             properties.messageID = command.messageID
             try channel.publish(exchange: "tally.commands", routingKey: command.routingKey, body: command.body, properties: properties, mandatory: true)
-        }
-        let report = try channel.waitForConfirms(timeout: .seconds(60))
-        guard report.nacked.isEmpty, report.returned.isEmpty else {
-            throw DrillBroker.Failure(description: "the broker nacked \(report.nacked.count) and returned \(report.returned.count) commands")
+            if index % 500 == 499 || index == commands.count - 1 {
+                let report = try channel.waitForConfirms(timeout: .seconds(60))
+                guard report.nacked.isEmpty, report.returned.isEmpty else {
+                    throw DrillBroker.Failure(description: "the broker nacked \(report.nacked.count) and returned \(report.returned.count) commands")
+                }
+            }
         }
     }
 }
@@ -345,7 +347,7 @@ enum DrillDatabase {
         }
     }
 
-    /// The result of `PRAGMA integrity_check`: "ok" for a sound file.
+    /// Runs `PRAGMA integrity_check` and returns its first row: "ok" for a sound file.
     static func integrityCheck(_ path: String) throws -> String {
         let store = try Store(path: path)
         defer { store.close() }

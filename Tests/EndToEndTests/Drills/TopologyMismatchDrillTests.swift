@@ -8,7 +8,7 @@ import Testing
 /// that names the queue, the argument and both values, and exits 78, which the systemd unit
 /// lists in RestartPreventExitStatus, so there is no crash loop.
 @Suite struct TopologyMismatchDrillTests {
-    /// The command queue's arguments as Tally declares them, with `change` applied.
+    /// Returns the command queue's arguments as Tally declares them, with `change` applied.
     static func commandQueueArguments(_ change: (inout FieldTable) -> Void) -> FieldTable {
         let queue = Topology.standard.queues.first { $0.name == Topology.commandQueue }!
         var table = FieldTable(queue.arguments)
@@ -66,7 +66,8 @@ import Testing
         let error = worker.logLines(containing: "Error:").joined()
         #expect(error.contains("tally.commands"))
         #expect(error.contains("x-delivery-limit"))
-        #expect(error.contains("'5'") && error.contains("'10'"), "both values: \(error)")
+        #expect(error.contains("'5'"), "the value Tally declares: \(error)")
+        #expect(error.contains("'10'"), "the value the broker holds: \(error)")
         #expect(worker.logLines(containing: "topology mismatch").count == 1)
         #expect(!worker.log.contains("reconnecting"))
     }
