@@ -41,10 +41,11 @@ import Testing
         // About 200 commands a second on two busy cores, with room to spare.
         let timeout = Duration.seconds(max(240, issues / 25))
         let results = try DrillTap(url: url, queue: "tracker.results")
-        let billing = try DrillTap(url: url, queue: "billing.redemptions")
         try DrillPublisher(url: url).publish((1...issues).map { ("d10-create-\($0)", "issue.create", DrillCommands.createIssue($0).body) })
         #expect(try results.collect(timeout: timeout) { $0.resultIDsByCommand.count >= issues })
-        // A new connection: the first sat idle past its heartbeat while the issues were created.
+        // New connections: one opened before would sit unread past its heartbeat while the
+        // issues are created, and the broker would close it.
+        let billing = try DrillTap(url: url, queue: "billing.redemptions")
         try DrillPublisher(url: url).publish((1...issues).map { ("d10-redeem-\($0)", "incident.redeem", DrillCommands.redeem($0).body) })
 
         // Every redeem ends as incident.redeemed (billing) or incident.rejected (the tracker).
