@@ -210,7 +210,9 @@ import TallyStore
             #expect(result.exitCode == 0, "\(result.error)")
             #expect(result.output.contains("counts from AMQP passive declares only"))
             #expect(result.output.contains("the management API refused user '\(user)' for virtual host '\(fixture.url.virtualHost)' (HTTP 401)"), "\(result.output)")
-            #expect(elapsed < .seconds(5))
+            // FoundationNetworking used to wait for its 60 s request timeout on a 401; anything
+            // well below that shows the challenge is cancelled, also on a loaded machine.
+            #expect(elapsed < .seconds(30))
         }
     }
 
