@@ -72,20 +72,8 @@ let tracker = CommandSpec(
         .option("rate", valueName: "per-second", help: "Pace the publishes at this many commands per second instead of as fast as possible.", as: Double.self),
     ],
     run: { parsed in
-        let path = parsed.value("customers", as: String.self) ?? ""
-        let document: CustomerDataDocument
-        do {
-            document = try CustomerDataDocument.decode(from: Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw BenchError(message: "cannot read the customer data \(path): \(error)")
-        }
-
-        var options = WorkloadOptions(
-            commands: parsed.value("commands", as: Int.self) ?? 3000,
-            seed: UInt64(parsed.value("seed", as: Int.self) ?? 42),
-            runID: parsed.value("run-id", as: String.self) ?? "run")
-        options.firstIssueID = Int64(parsed.value("first-issue-id", as: Int.self) ?? 1)
-        let commands = WorkloadGenerator.generate(options, universe: WorkloadUniverse(document))
+        // The demo's mix: every follow-up of a rejected issue is kept.
+        let commands = try workload(parsed, defaultCommands: 3000, rejectedFollowUpShare: 1)
 
         let publisher = try TrackerPublisher(url: try amqpURL(parsed))
         let start = ContinuousClock.now
@@ -397,8 +385,9 @@ let commitLatency = CommandSpec(
     })
 
 /// Generates the workload that a command's workload options describe (customers, commands,
-/// seed, run-id, first-issue-id, rejected-follow-ups).
-func workload(_ parsed: ParsedCommand) throws -> [PlannedCommand] {
+/// seed, run-id, first-issue-id, and rejected-follow-ups unless `rejectedFollowUpShare` is
+/// given, for a command without that option).
+func workload(_ parsed: ParsedCommand, defaultCommands: Int = 100_000, rejectedFollowUpShare: Double? = nil) throws -> [PlannedCommand] {
     let path = parsed.value("customers", as: String.self) ?? ""
     let document: CustomerDataDocument
     do {
@@ -407,11 +396,11 @@ func workload(_ parsed: ParsedCommand) throws -> [PlannedCommand] {
         throw BenchError(message: "cannot read the customer data \(path): \(error)")
     }
     var options = WorkloadOptions(
-        commands: parsed.value("commands", as: Int.self) ?? 100_000,
+        commands: parsed.value("commands", as: Int.self) ?? defaultCommands,
         seed: UInt64(parsed.value("seed", as: Int.self) ?? 42),
         runID: parsed.value("run-id", as: String.self) ?? "run")
     options.firstIssueID = Int64(parsed.value("first-issue-id", as: Int.self) ?? 1)
-    options.rejectedIssueFollowUpShare = parsed.value("rejected-follow-ups", as: Double.self) ?? 0.02
+    options.rejectedIssueFollowUpShare = rejectedFollowUpShare ?? parsed.value("rejected-follow-ups", as: Double.self) ?? 0.02
     return WorkloadGenerator.generate(options, universe: WorkloadUniverse(document))
 }
 
