@@ -124,7 +124,9 @@ import Testing
         let startLines = restarted.log.split(separator: "\n")
         let drainedAt = startLines.firstIndex { $0.contains("msg=\"outbox drained\"") }
         let consumingAt = startLines.firstIndex { $0.hasSuffix("msg=consuming") }
-        #expect(drainedAt != nil && consumingAt != nil && drainedAt! < consumingAt!, "the outbox was not drained before consuming")
+        let drained = try #require(drainedAt, "the restarted worker logged no outbox drain")
+        let consuming = try #require(consumingAt, "the restarted worker logged no consuming line")
+        #expect(drained < consuming, "the outbox was not drained before consuming")
         #expect(scenario.stopWorkers() == [0, 0])
         let snapshot = try scenario.withStore { try StoreSnapshot($0, customers: ["Q001"]) }
         #expect(snapshot.ledger.count == 7)

@@ -45,7 +45,7 @@ public struct IncidentQuota: Sendable, Equatable, Codable {
     }
 }
 
-/// Why an `issue.create` was rejected. Declared in the order of precedence: when several
+/// The reason an `issue.create` was rejected. Declared in the order of precedence: when several
 /// reasons apply, the first one is reported.
 public enum IssueRejectionReason: String, Sendable, Equatable, CaseIterable, Codable {
     case unknownCustomer = "unknown_customer"
@@ -57,7 +57,7 @@ public enum IssueRejectionReason: String, Sendable, Equatable, CaseIterable, Cod
     case contractExpired = "contract_expired"
 }
 
-/// Why a redeem or un-redeem was rejected. Declared in the order of precedence: redeem checks
+/// The reason a redeem or un-redeem was rejected. Declared in the order of precedence: redeem checks
 /// `unknownIssue` through `noIncidentsLeft`; un-redeem checks `unknownIssue`,
 /// `unknownIncidentType`, `notPerIncident` and `notRedeemed`.
 public enum IncidentRejectionReason: String, Sendable, Equatable, CaseIterable, Codable {

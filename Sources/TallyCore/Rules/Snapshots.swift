@@ -27,7 +27,7 @@ public struct ContractState: Sendable, Equatable {
     }
 }
 
-/// What `IssueRules` needs to decide an `issue.create`.
+/// The state `IssueRules` reads to decide an `issue.create`.
 public struct IssueSnapshot: Sendable, Equatable {
     /// The named customer, `nil` when unknown.
     public var customer: Customer?
@@ -43,7 +43,7 @@ public struct IssueSnapshot: Sendable, Equatable {
     }
 }
 
-/// What `IncidentRules` needs to decide a redeem, an un-redeem or an exact set for one issue.
+/// The state `IncidentRules` reads to decide a redeem, an un-redeem or an exact set for one issue.
 public struct IncidentSnapshot: Sendable, Equatable {
     /// The issue, `nil` when Tally never accepted it.
     public var issue: IssueRecord?

@@ -9,9 +9,9 @@ extension Worker {
     /// settling the results still in flight.
     ///
     /// A row the broker confirmed is deleted in the next transaction. A row returned as
-    /// unroutable, or nacked, stays in the outbox with the error recorded, and the sweep
-    /// publishes it again later; it is never dropped. While the broker blocks publishing, this
-    /// keeps waiting, so the caller acks nothing whose result is unconfirmed.
+    /// unroutable, or nacked, stays in the outbox with the error recorded. The sweep publishes
+    /// it again later, so it is never dropped. While the broker blocks publishing, this keeps
+    /// waiting, so the caller acks nothing whose result is unconfirmed.
     func publish(_ messages: [OutboxMessage], session: BrokerSession, deadline: ContinuousClock.Instant? = nil) throws {
         try settleInFlight(session, deadline: deadline)
         try settle(try send(messages, session: session), session: session, deadline: deadline)
@@ -167,7 +167,7 @@ extension Worker {
         ContinuousClock.now - lastHousekeeping >= configuration.housekeepingInterval
     }
 
-    /// Every `housekeepingInterval`: records the heartbeat and sweeps the outbox.
+    /// Records the heartbeat and sweeps the outbox, once every `housekeepingInterval`.
     func housekeepIfDue(_ session: BrokerSession) throws {
         guard housekeepingIsDue else { return }
         lastHousekeeping = ContinuousClock.now
@@ -221,7 +221,7 @@ extension Worker {
 }
 
 extension OutboxMessage {
-    /// An outbox row for a result of the message contract.
+    /// Creates the outbox row of a result of the message contract.
     init(_ result: ResultMessage, at now: Date) {
         self.init(
             exchange: Topology.resultExchange, routingKey: result.routingKey, messageID: result.messageID,
@@ -229,7 +229,7 @@ extension OutboxMessage {
             body: result.body, createdAt: now)
     }
 
-    /// A copy of a command for the dead-letter exchange, with the original body, ids and
+    /// Makes a copy of a command for the dead-letter exchange, with the original body, ids and
     /// headers, and Tally's reason headers. A command without a message id, or with an empty
     /// one (which the contract treats as absent), gets `unidentified-<UUID>`.
     static func deadLetter(of delivery: Delivery, headers: [String: String], at now: Date) -> OutboxMessage {
@@ -245,7 +245,7 @@ extension OutboxMessage {
             contentType: delivery.properties.contentType)
     }
 
-    /// A copy of a command for a retry queue. It keeps its routing key and message id, so that
+    /// Makes a copy of a command for a retry queue. It keeps its routing key and message id, so that
     /// when its delay expires it returns to the command exchange as the same command.
     static func retryCopy(of delivery: Delivery, attempt: Int, queue: String, at now: Date) -> OutboxMessage {
         var headers = delivery.properties.headers.stringValues

@@ -166,8 +166,8 @@ public final class Worker {
         try drain(session)
     }
 
-    /// The graceful stop: no new deliveries, finish those already received, publish what is
-    /// left in the outbox, all before the grace period ends.
+    /// Stops gracefully before the grace period ends: takes no new deliveries, finishes those
+    /// already received, and publishes what is left in the outbox.
     private func drain(_ session: BrokerSession) throws {
         let deadline = ContinuousClock.now + configuration.shutdownGracePeriod
         transition(.stopRequested)
