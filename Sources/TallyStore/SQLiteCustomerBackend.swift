@@ -5,26 +5,38 @@ import TallyCore
 /// The default customer backend: customers, contracts, issues and redemptions in the store's
 /// SQLite database.
 ///
-/// Every lookup is one indexed query (contracts add one for their totals). `redeem` and
+/// Every lookup is one indexed query (contracts add one for their totals); with a cache, the
+/// customer data lookups the rules make are answered from it once read. `redeem` and
 /// `unredeem` keep `redemptions`, `incident_counts` and `ledger` in step, and throw when the
 /// counter does not come out as the rules computed, which rolls the transaction back.
 public final class SQLiteCustomerBackend: CustomerBackend {
     let database: Database
+    private let cache: CustomerDataCache?
 
-    init(database: Database) {
+    /// - Parameter cache: a cache already validated against `database` in this transaction.
+    init(database: Database, cache: CustomerDataCache? = nil) {
         self.database = database
+        self.cache = cache
     }
 
     // MARK: Customers and contacts
 
     public func customer(id: CustomerID) throws -> Customer? {
-        try database.queryFirst("SELECT id, name FROM customers WHERE id = ?", id).map {
-            Customer(id: try $0.get(0), name: try $0.get(1))
+        let load = {
+            try self.database.queryFirst("SELECT id, name FROM customers WHERE id = ?", id).map {
+                Customer(id: try $0.get(0), name: try $0.get(1))
+            }
         }
+        guard let cache else { return try load() }
+        return try cache.customer(id: id, load: load)
     }
 
     public func contact(id: ContactID) throws -> Contact? {
-        try database.queryFirst("SELECT id, customer_id, name, email FROM contacts WHERE id = ?", id).map(Self.contact)
+        let load = {
+            try self.database.queryFirst("SELECT id, customer_id, name, email FROM contacts WHERE id = ?", id).map(Self.contact)
+        }
+        guard let cache else { return try load() }
+        return try cache.contact(id: id, load: load)
     }
 
     public func contacts(customerID: CustomerID) throws -> [Contact] {
@@ -61,21 +73,31 @@ public final class SQLiteCustomerBackend: CustomerBackend {
     // MARK: Contracts and reference data
 
     public func contract(id: ContractID) throws -> Contract? {
-        guard let row = try database.queryFirst("SELECT \(Self.contractColumns) FROM contracts WHERE id = ?", id) else {
-            return nil
+        let load = {
+            try self.database.queryFirst("SELECT \(Self.contractColumns) FROM contracts WHERE id = ?", id)
+                .map(self.contract(from:))
         }
-        return try contract(from: row)
+        guard let cache else { return try load() }
+        return try cache.contract(id: id, load: load)
     }
 
     public func contracts(customerID: CustomerID) throws -> [Contract] {
-        try database.query("SELECT \(Self.contractColumns) FROM contracts WHERE customer_id = ? ORDER BY id", customerID)
-            .map(contract(from:))
+        let load = {
+            try self.database.query("SELECT \(Self.contractColumns) FROM contracts WHERE customer_id = ? ORDER BY id", customerID)
+                .map(self.contract(from:))
+        }
+        guard let cache else { return try load() }
+        return try cache.contracts(customerID: customerID, load: load)
     }
 
     public func supportLevel(id: String) throws -> SupportLevel? {
-        try database.queryFirst(
-            "SELECT id, name, level_group, max_first_response_seconds FROM support_levels WHERE id = ?", id
-        ).map(Self.supportLevel)
+        let load = {
+            try self.database.queryFirst(
+                "SELECT id, name, level_group, max_first_response_seconds FROM support_levels WHERE id = ?", id
+            ).map(Self.supportLevel)
+        }
+        guard let cache else { return try load() }
+        return try cache.supportLevel(id: id, load: load)
     }
 
     public func supportLevels() throws -> [SupportLevel] {
@@ -84,9 +106,13 @@ public final class SQLiteCustomerBackend: CustomerBackend {
     }
 
     public func incidentTypes() throws -> [IncidentType] {
-        try database.query("SELECT id, title FROM incident_types ORDER BY id").map {
-            IncidentType(id: try $0.get(0), title: try $0.get(1))
+        let load = {
+            try self.database.query("SELECT id, title FROM incident_types ORDER BY id").map {
+                IncidentType(id: try $0.get(0), title: try $0.get(1))
+            }
         }
+        guard let cache else { return try load() }
+        return try cache.incidentTypes(load: load)
     }
 
     // MARK: Issues and redemptions

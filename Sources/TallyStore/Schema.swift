@@ -19,6 +19,9 @@ enum Schema {
         migrator.register(4, "heartbeat recording times") { database in
             try database.executeScript(version4)
         }
+        migrator.register(5, "customer data generation") { database in
+            try database.executeScript(version5)
+        }
         return migrator
     }
 
@@ -48,6 +51,89 @@ enum Schema {
     /// grows old, still shows as alive. NULL in rows written before this version.
     static let version4 = """
         ALTER TABLE worker_heartbeats ADD COLUMN recorded_at_ms INTEGER;
+        """
+
+    /// A counter that every change to the customer data the rules read raises, through
+    /// triggers, whoever writes it: an import, `tallyctl` or SQL typed by hand. A worker caches
+    /// that data and drops its cache when the counter moves (`CustomerDataCache`).
+    static let version5 = """
+        CREATE TABLE customer_data_generation (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            generation INTEGER NOT NULL
+        );
+        INSERT INTO customer_data_generation (id, generation) VALUES (1, 0);
+        CREATE TRIGGER support_levels_insert_bumps_generation AFTER INSERT ON support_levels
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER support_levels_update_bumps_generation AFTER UPDATE ON support_levels
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER support_levels_delete_bumps_generation AFTER DELETE ON support_levels
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER incident_types_insert_bumps_generation AFTER INSERT ON incident_types
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER incident_types_update_bumps_generation AFTER UPDATE ON incident_types
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER incident_types_delete_bumps_generation AFTER DELETE ON incident_types
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER customers_insert_bumps_generation AFTER INSERT ON customers
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER customers_update_bumps_generation AFTER UPDATE ON customers
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER customers_delete_bumps_generation AFTER DELETE ON customers
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER contacts_insert_bumps_generation AFTER INSERT ON contacts
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER contacts_update_bumps_generation AFTER UPDATE ON contacts
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER contacts_delete_bumps_generation AFTER DELETE ON contacts
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER contracts_insert_bumps_generation AFTER INSERT ON contracts
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER contracts_update_bumps_generation AFTER UPDATE ON contracts
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER contracts_delete_bumps_generation AFTER DELETE ON contracts
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER contract_totals_insert_bumps_generation AFTER INSERT ON contract_totals
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER contract_totals_update_bumps_generation AFTER UPDATE ON contract_totals
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
+        CREATE TRIGGER contract_totals_delete_bumps_generation AFTER DELETE ON contract_totals
+        BEGIN
+            UPDATE customer_data_generation SET generation = generation + 1;
+        END;
         """
 
     static let version1 = """

@@ -13,10 +13,13 @@ import Darwin
 ///
 /// One `Store` is one SQLite connection: use it from one thread at a time. Several processes
 /// may open the same file; `write` takes the write lock at BEGIN, so their check-and-change
-/// transactions run one after the other.
+/// transactions run one after the other. Each store keeps the customer data the rules read in
+/// a `CustomerDataCache`, checked against the database's generation counter in every
+/// transaction, so another process's import is seen at once.
 public final class Store {
     public let path: String
     private let connection: Database
+    private let customerDataCache = CustomerDataCache()
 
     /// The SQLite connection, for backups and tests.
     public var database: Database { connection }
@@ -58,12 +61,18 @@ public final class Store {
     ///
     /// - Throws: what `body` throws; SQLite failures as `StoreError` with kind `sqlite`.
     public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
-        try Self.mappingSQLiteErrors {
-            try connection.transaction(.immediate) {
-                let transaction = WriteTransaction(database: connection)
-                defer { transaction.isOpen = false }
-                return try body(transaction)
+        do {
+            return try Self.mappingSQLiteErrors {
+                try connection.transaction(.immediate) {
+                    let transaction = WriteTransaction(database: connection, cache: customerDataCache)
+                    defer { transaction.isOpen = false }
+                    return try body(transaction)
+                }
             }
+        } catch {
+            // The cache may hold customer data that this transaction wrote and rolled back.
+            customerDataCache.removeAll()
+            throw error
         }
     }
 
@@ -71,7 +80,7 @@ public final class Store {
     public func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
         try Self.mappingSQLiteErrors {
             try connection.transaction(.deferred) {
-                let transaction = ReadTransaction(database: connection)
+                let transaction = ReadTransaction(database: connection, cache: customerDataCache)
                 defer { transaction.isOpen = false }
                 return try body(transaction)
             }

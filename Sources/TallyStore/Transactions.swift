@@ -5,15 +5,22 @@ import SQLite
 public class ReadTransaction {
     let database: Database
     var isOpen = true
+    private let cache: CustomerDataCache?
 
-    init(database: Database) {
+    init(database: Database, cache: CustomerDataCache? = nil) {
         self.database = database
+        self.cache = cache
     }
 
-    /// Customer, contract and issue lookups.
+    /// Customer, contract and issue lookups. Each backend checks the store's customer data
+    /// cache against the database first, so it sees customer data changed a moment before,
+    /// in this transaction or by another connection.
     public var backend: SQLiteCustomerBackend {
-        precondition(isOpen, "a transaction is used after its closure returned")
-        return SQLiteCustomerBackend(database: database)
+        get throws {
+            precondition(isOpen, "a transaction is used after its closure returned")
+            try cache?.validate(against: database)
+            return SQLiteCustomerBackend(database: database, cache: cache)
+        }
     }
 
     // MARK: Inbox and outbox
@@ -138,7 +145,7 @@ public class ReadTransaction {
     /// Returns each contract of the customer with its status at `instant`, support level and
     /// per-type counters, sorted by contract id; `nil` when the customer is not defined.
     public func quotas(customerID: CustomerID, at instant: Date) throws -> [ContractQuotas]? {
-        let backend = backend
+        let backend = try backend
         guard try backend.customer(id: customerID) != nil else { return nil }
         return try backend.contracts(customerID: customerID).map { contract in
             guard let level = try backend.supportLevel(id: contract.supportLevelID) else {
@@ -152,7 +159,7 @@ public class ReadTransaction {
     /// Returns what is known about one customer at `instant`, with the newest
     /// `recentLedgerLimit` ledger rows; `nil` when the customer is not defined.
     public func customerReport(customerID: CustomerID, at instant: Date, recentLedgerLimit: Int = 10) throws -> CustomerReport? {
-        let backend = backend
+        let backend = try backend
         guard let customer = try backend.customer(id: customerID), let contracts = try quotas(customerID: customerID, at: instant) else {
             return nil
         }
@@ -229,7 +236,7 @@ public final class WriteTransaction: ReadTransaction {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             message.exchange, message.routingKey, message.messageID, message.correlationID, message.type,
-            try JSONText.encode(message.headers), message.body, StoredDate.milliseconds(message.createdAt),
+            message.headers.jsonObjectText, message.body, StoredDate.milliseconds(message.createdAt),
             message.attempts, message.lastError, message.contentType)
         return database.lastInsertRowID
     }

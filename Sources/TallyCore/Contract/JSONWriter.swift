@@ -88,3 +88,14 @@ enum JSONWriter {
         output.append(contentsOf: String(number).utf8)
     }
 }
+
+extension Dictionary where Key == String, Value == String {
+    /// The members as one compact JSON object with sorted keys, so that equal dictionaries give
+    /// equal text. Used for message headers kept in text columns.
+    public var jsonObjectText: String {
+        var output: [UInt8] = []
+        output.reserveCapacity(32 * count + 2)
+        JSONWriter.write(.object(map { JSONMember($0.key, .string($0.value)) }), to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+}

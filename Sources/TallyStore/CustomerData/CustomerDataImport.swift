@@ -123,7 +123,7 @@ extension WriteTransaction {
     /// that neither the document nor the database defines, and every contract that would move
     /// to another customer.
     private func referenceIssues(_ document: CustomerDataDocument) throws -> [ImportIssue] {
-        let backend = backend
+        let backend = try backend
         let customerIDs = Set(document.customers.map(\.id))
         let levelIDs = Set(document.supportLevels.map(\.id))
         let typeIDs = Set(document.incidentTypes.map(\.id))
@@ -161,7 +161,7 @@ extension WriteTransaction {
 extension ReadTransaction {
     /// Returns all customer data the database stores as a document, sorted by id.
     public func exportCustomerData() throws -> CustomerDataDocument {
-        let backend = backend
+        let backend = try backend
         var document = CustomerDataDocument()
         document.supportLevels = try backend.supportLevels().map {
             .init(id: $0.id, name: $0.name, group: $0.group, maxFirstResponseSeconds: $0.maximumFirstResponseSeconds)
