@@ -10,15 +10,23 @@ import TallyStore
 /// customer data already in the database. It leaves the per-contract counts alone, so the same
 /// workload meets the same quotas with or without history.
 public enum LedgerHistory {
+    /// Seconds the history covers: 365 days.
+    static let span: Int64 = 365 * 86_400
+
     /// Adds `ledgerRows` ledger rows (rounded down to even) for issues numbered from
     /// `firstIssueID`, in one transaction.
     ///
+    /// The rows are spread evenly over the 365 days before `end`, oldest first, so ledger ids
+    /// grow with time as the worker's do. Each issue is created at the time of its first
+    /// redeem, and each redemption keeps the time of its ledger row.
+    ///
     /// - Throws: `LedgerHistoryError` when the database has no contract with a contact or
     ///   fewer than two incident types; SQLite errors from the inserts.
-    public static func load(into store: Store, ledgerRows: Int, firstIssueID: Int64, at date: Date) throws {
+    public static func load(into store: Store, ledgerRows: Int, firstIssueID: Int64, endingAt end: Date) throws {
         let database = store.database
         let issues = ledgerRows / 2
-        let at = Int64(date.timeIntervalSince1970)
+        let rows = Int64(issues * 2)
+        let start = Int64(end.timeIntervalSince1970) - span
 
         try database.transaction(.immediate) {
             try database.executeScript("""
@@ -42,19 +50,19 @@ public enum LedgerHistory {
             try database.execute("""
                 INSERT INTO issues (id, project_id, customer_id, contact_id, contract_id, created_at)
                 WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ?)
-                SELECT ? + i, 1, c.customer_id, c.contact_id, c.contract_id, ?
+                SELECT ? + i, 1, c.customer_id, c.contact_id, c.contract_id, ? + 2 * i * ? / ?
                 FROM seq JOIN temp.history_contracts c ON c.n = seq.i % ?
-                """, Int64(issues), firstIssueID, at, contracts)
+                """, Int64(issues), firstIssueID, start, span, rows, contracts)
             try database.execute("""
                 INSERT INTO ledger (id, command_id, action, actor, at, customer_id, contract_id, issue_id,
                     incident_type, total_after, used_after, remaining_after)
                 WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < ?)
-                SELECT ? + i, 'history-' || i, 'redeem', 'staff', ?, c.customer_id, c.contract_id,
+                SELECT ? + i, 'history-' || i, 'redeem', 'staff', ? + i * ? / ?, c.customer_id, c.contract_id,
                     ? + i / 2, t.id, 1000000, 1 + i % 1000, 999999 - i % 1000
                 FROM seq
                 JOIN temp.history_contracts c ON c.n = (i / 2) % ?
                 JOIN temp.history_types t ON t.n = (i / 2 + i % 2) % ?
-                """, Int64(issues * 2), firstLedgerID, at, firstIssueID, contracts, types)
+                """, rows, firstLedgerID, start, span, rows, firstIssueID, contracts, types)
             try database.execute("""
                 INSERT INTO redemptions (ledger_id, issue_id, incident_type, contract_id, redeemed_at)
                 SELECT id, issue_id, incident_type, contract_id, at FROM ledger WHERE id >= ?

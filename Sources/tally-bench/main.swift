@@ -322,7 +322,7 @@ let latency = CommandSpec(
 let history = CommandSpec(
     name: "history",
     abstract: "Add a bulk history of issues, ledger rows and redemptions to a database.",
-    discussion: "Two redeems per issue on the contracts already in the database, written with SQL in one transaction; the per-contract counts stay as they are, so a workload meets the same quotas with or without the history.",
+    discussion: "Two redeems per issue on the contracts already in the database, spread evenly over the 365 days before now, oldest first, written with SQL in one transaction; the per-contract counts stay as they are, so a workload meets the same quotas with or without the history.",
     options: [
         .option("database", valueName: "path", help: "The database, with customer data imported.", required: true, as: String.self),
         .option("ledger-rows", valueName: "count", help: "Ledger rows to add.", default: 5_000_000, in: 2...1_000_000_000),
@@ -337,7 +337,7 @@ let history = CommandSpec(
             defer { store.close() }
             try LedgerHistory.load(
                 into: store, ledgerRows: rows,
-                firstIssueID: Int64(parsed.value("first-issue-id", as: Int.self) ?? 100_000_000), at: Date())
+                firstIssueID: Int64(parsed.value("first-issue-id", as: Int.self) ?? 100_000_000), endingAt: Date())
         } catch {
             throw BenchError(message: "cannot add the history to \(path): \(error)")
         }
