@@ -80,19 +80,50 @@ public class ReadTransaction {
 
     /// Returns the ledger rows of one customer at or after `since`, oldest first.
     public func ledger(customerID: CustomerID, since: Date?) throws -> [LedgerEntry] {
-        try database.query(
-            "SELECT \(Self.ledgerColumns) FROM ledger WHERE customer_id = ? AND at >= ? ORDER BY at, id",
-            customerID, since.map(StoredDate.seconds) ?? Int64.min
-        ).map(Self.ledgerEntry)
+        try database.query(Self.customerLedgerSQL, customerID, since.map(StoredDate.seconds) ?? Int64.min)
+            .map(Self.ledgerEntry)
     }
 
-    /// Returns the newest `limit` ledger rows of one customer, newest first.
+    /// Returns the newest `limit` ledger rows of one customer, newest first; all of them when
+    /// `limit` is negative, as SQLite reads a negative LIMIT.
     public func recentLedger(customerID: CustomerID, limit: Int) throws -> [LedgerEntry] {
-        try database.query(
-            "SELECT \(Self.ledgerColumns) FROM ledger WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?",
-            customerID, limit
-        ).map(Self.ledgerEntry)
+        try database.query(Self.recentCustomerLedgerSQL, customerID, limit < 0 ? Int.max : limit)
+            .map(Self.ledgerEntry)
     }
+
+    /// The rows of customer `?1` at or after `?2` (Unix seconds), ordered by `at` and `id`.
+    ///
+    /// `ledger_by_day_and_customer` leads with the UTC day (`at / 86400`), so the query walks the
+    /// days that have ledger rows from `?2` on instead of scanning the index. Each day costs one
+    /// index seek to find it and one to find the customer's rows in it.
+    static let customerLedgerSQL = """
+        WITH RECURSIVE days(day) AS (
+            SELECT min(at / 86400) FROM ledger WHERE at / 86400 >= ?2 / 86400
+            UNION ALL
+            SELECT (SELECT min(at / 86400) FROM ledger WHERE at / 86400 > days.day) FROM days WHERE day IS NOT NULL
+        )
+        SELECT \(ledgerColumns) FROM days CROSS JOIN ledger
+        WHERE ledger.at / 86400 = days.day AND ledger.customer_id = ?1 AND ledger.at >= ?2
+        ORDER BY ledger.at, ledger.id
+        """
+
+    /// The newest `?2` rows of customer `?1`, ordered by `at` and `id`, descending.
+    ///
+    /// Walks the days that have ledger rows from the newest back, counting the customer's rows
+    /// in each, and stops after the day that brings the count to `?2`: older rows cannot be
+    /// among the newest.
+    static let recentCustomerLedgerSQL = """
+        WITH RECURSIVE days(day, found) AS (
+            SELECT (SELECT max(at / 86400) FROM ledger), 0
+            UNION ALL
+            SELECT (SELECT max(at / 86400) FROM ledger WHERE at / 86400 < days.day),
+                found + (SELECT count(*) FROM ledger WHERE at / 86400 = days.day AND customer_id = ?1)
+            FROM days WHERE day IS NOT NULL AND found < ?2
+        )
+        SELECT \(ledgerColumns) FROM days CROSS JOIN ledger
+        WHERE ledger.at / 86400 = days.day AND ledger.customer_id = ?1
+        ORDER BY ledger.at DESC, ledger.id DESC LIMIT ?2
+        """
 
     /// Compares, per contract and incident type, the used counter, the number of live
     /// redemptions, redeems minus un-redeems in the ledger, and `used_after` of the newest ledger
