@@ -243,13 +243,7 @@ public final class Channel {
         properties: MessageProperties = MessageProperties(), mandatory: Bool = false
     ) throws -> UInt64 {
         _ = try liveState(operation: "basic.publish", object: exchange)
-        if state.confirmMode {
-            while state.unconfirmed.count >= state.confirmWindow {
-                _ = try connection.readFrame(
-                    until: nil, focus: id, operation: "basic.publish (confirm window)")
-                _ = try liveState(operation: "basic.publish", object: exchange)
-            }
-        }
+        try waitForConfirmWindow(object: exchange)
 
         let connectionState = try connection.liveState()
         let pool = connection.encoder
@@ -268,14 +262,84 @@ public final class Channel {
         pool.recycle()
         try connection.check(status: status, channel: id, operation: "basic.publish", object: exchange)
 
-        guard state.confirmMode else { return 0 }
-        let sequenceNumber = state.nextSequenceNumber
-        state.nextSequenceNumber += 1
-        state.unconfirmed.append(sequenceNumber)
-        if mandatory, let messageID = properties.messageID {
-            state.rememberMandatory(sequenceNumber, messageID: messageID)
+        return state.recordPublish(mandatory: mandatory, messageID: properties.messageID)
+    }
+
+    /// Publishes `messages` in order, with their frames written to the socket together, and
+    /// returns their sequence numbers as one `publish` call per message would: in confirm
+    /// mode they continue the channel's count (single and batch publishes share it), and
+    /// outside confirm mode each is 0. An empty batch sends nothing and returns [].
+    ///
+    /// Every frame is encoded before any is written, so a message that fails its check throws
+    /// `.invalidArgument` with nothing sent: an exchange, routing key or property string over
+    /// 255 bytes, or properties larger than a frame. In confirm mode the frames go out in runs
+    /// that keep at most `confirmWindow` publishes unconfirmed, with a wait for confirms
+    /// between runs. `timeout` limits the wait for room in the socket buffer during each run,
+    /// for example while the broker blocks publishing. When it passes, the connection ends
+    /// with `.timeout`, because the broker may have part of a frame; a failed send ends it
+    /// with `.socketError`.
+    ///
+    /// Over TLS (`amqps`) the TLS session owns the socket, so this falls back to one
+    /// librabbitmq publish per message: there `timeout` does not apply, and a message that
+    /// fails its check throws after the messages before it were sent.
+    @discardableResult
+    public func publish(_ messages: [OutgoingMessage], timeout: Duration = .seconds(30)) throws
+        -> [UInt64]
+    {
+        _ = try liveState(operation: "basic.publish", object: messages.first?.exchange)
+        guard !messages.isEmpty else { return [] }
+        if connection.options.url.isTLS {
+            return try messages.map { message in
+                try publish(
+                    exchange: message.exchange, routingKey: message.routingKey, body: message.body,
+                    properties: message.properties, mandatory: message.mandatory)
+            }
         }
-        return sequenceNumber
+
+        let frames = connection.publishFrames
+        defer { frames.reset() }
+        for message in messages {
+            try frames.append(
+                message, channel: id, frameMax: connection.negotiatedFrameMax,
+                pool: connection.encoder)
+        }
+
+        var sequenceNumbers: [UInt64] = []
+        sequenceNumbers.reserveCapacity(messages.count)
+        var written = 0
+        while written < messages.count {
+            let exchange = messages[written].exchange
+            try waitForConfirmWindow(object: exchange)
+            var end = messages.count
+            if state.confirmMode {
+                end = min(end, written + state.confirmWindow - state.unconfirmed.count)
+            }
+
+            let start = written == 0 ? 0 : frames.messageEnds[written - 1]
+            let run = UnsafeRawBufferPointer(rebasing: frames.bytes[start..<frames.messageEnds[end - 1]])
+            try connection.write(
+                run, until: .now + timeout, channel: id, operation: "basic.publish",
+                object: exchange)
+
+            for message in messages[written..<end] {
+                sequenceNumbers.append(
+                    state.recordPublish(
+                        mandatory: message.mandatory, messageID: message.properties.messageID))
+            }
+            written = end
+        }
+        return sequenceNumbers
+    }
+
+    /// In confirm mode, reads frames until fewer than `confirmWindow` publishes are
+    /// unconfirmed.
+    private func waitForConfirmWindow(object: String) throws {
+        guard state.confirmMode else { return }
+        while state.unconfirmed.count >= state.confirmWindow {
+            _ = try connection.readFrame(
+                until: nil, focus: id, operation: "basic.publish (confirm window)")
+            _ = try liveState(operation: "basic.publish", object: object)
+        }
     }
 
     /// Waits until every publish so far is acked or nacked, then returns the confirms and
@@ -424,7 +488,20 @@ final class ChannelState {
         report.returned.append(returned)
     }
 
-    func rememberMandatory(_ sequenceNumber: UInt64, messageID: String) {
+    /// Numbers a publish that was just sent: returns its sequence number in confirm mode and
+    /// remembers a mandatory one for its return, or returns 0 outside confirm mode.
+    func recordPublish(mandatory: Bool, messageID: String?) -> UInt64 {
+        guard confirmMode else { return 0 }
+        let sequenceNumber = nextSequenceNumber
+        nextSequenceNumber += 1
+        unconfirmed.append(sequenceNumber)
+        if mandatory, let messageID {
+            rememberMandatory(sequenceNumber, messageID: messageID)
+        }
+        return sequenceNumber
+    }
+
+    private func rememberMandatory(_ sequenceNumber: UInt64, messageID: String) {
         mandatorySequenceNumbers[messageID, default: []].append(sequenceNumber)
         mandatoryMessageIDs[sequenceNumber] = messageID
     }

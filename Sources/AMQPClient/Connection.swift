@@ -103,6 +103,8 @@ public final class Connection {
     /// `host:port`, for error messages.
     let endpoint: String
     let encoder = EncodingPool()
+    /// The buffer of `Channel.publish(_:timeout:)`, kept between batches.
+    let publishFrames = PublishFrames()
     private var handle: amqp_connection_state_t?
     private var channels: [UInt16: ChannelState] = [:]
     private var nextChannelID: UInt16 = 1

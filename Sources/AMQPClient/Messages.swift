@@ -43,6 +43,27 @@ public struct MessageProperties: Sendable, Equatable {
     }
 }
 
+/// A message for the batch publish, `Channel.publish(_:timeout:)`.
+public struct OutgoingMessage: Sendable {
+    public var exchange: String
+    public var routingKey: String
+    public var body: [UInt8]
+    public var properties: MessageProperties
+    /// Whether the broker returns the message (`basic.return`) when no queue takes it.
+    public var mandatory: Bool
+
+    public init(
+        exchange: String, routingKey: String, body: [UInt8],
+        properties: MessageProperties = MessageProperties(), mandatory: Bool = false
+    ) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.body = body
+        self.properties = properties
+        self.mandatory = mandatory
+    }
+}
+
 /// A message the broker delivered to a consumer (`basic.deliver`) or returned from `basic.get`.
 public struct Delivery: Sendable {
     public var channel: UInt16

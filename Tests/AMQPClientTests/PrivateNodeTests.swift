@@ -57,6 +57,62 @@ import Glibc
         }
     }
 
+    @Test func frozenBrokerTimesOutBatchPublish() throws {
+        try withPrivateNode { url in
+            var options = ConnectionOptions(url: url)
+            options.heartbeat = .zero
+            let connection = try Connection(options)
+            defer { connection.close() }
+            let channel = try connection.openChannel()
+            let queue = try channel.declareQueue("", durable: false, exclusive: true).name
+
+            let pid = try virtualMachinePID(port: Self.port)
+            try #require(kill(pid, SIGSTOP) == 0)
+            defer { kill(pid, SIGCONT) }
+
+            // 64 MiB: far more than the socket buffers of both ends take.
+            let body = [UInt8](repeating: 7, count: 1 << 20)
+            let messages = (0..<64).map { _ in OutgoingMessage(exchange: "", routingKey: queue, body: body) }
+            let started = ContinuousClock.now
+            let error = try #require(throws: AMQPError.self) {
+                try channel.publish(messages, timeout: .seconds(2))
+            }
+            let elapsed = ContinuousClock.now - started
+
+            #expect(error.kind == .timeout)
+            #expect(error.isRecoverable)
+            #expect(error.detail?.contains("bytes written") == true)
+            #expect(elapsed >= .seconds(2))
+            #expect(elapsed < .seconds(10), "timed out after \(elapsed)")
+            #expect(!connection.isOpen)
+        }
+    }
+
+    @Test func stoppedBrokerIsSocketErrorOnBatchPublish() throws {
+        try withPrivateNode { url in
+            var options = ConnectionOptions(url: url)
+            options.heartbeat = .zero
+            let connection = try Connection(options)
+            defer { connection.close() }
+            let channel = try connection.openChannel()
+            let queue = try channel.declareQueue("", durable: false, exclusive: true).name
+
+            try TestBroker.runBrokerScript(["stop", "--port", String(Self.port), "--quiet"])
+
+            // More than the socket buffer takes, so a send meets the closed connection.
+            let body = [UInt8](repeating: 7, count: 1 << 20)
+            let messages = (0..<16).map { _ in OutgoingMessage(exchange: "", routingKey: queue, body: body) }
+            let error = try #require(throws: AMQPError.self) {
+                try channel.publish(messages, timeout: .seconds(5))
+            }
+            #expect(error.kind == .socketError)
+            #expect(error.isRecoverable)
+            let detail = error.detail ?? ""
+            #expect(detail.contains("Broken pipe") || detail.contains("Connection reset"), "detail: \(detail)")
+            #expect(!connection.isOpen)
+        }
+    }
+
     @Test func memoryAlarmBlocksAndUnblocks() throws {
         try withPrivateNode { url in
             let connection = try Connection(ConnectionOptions(url: url))

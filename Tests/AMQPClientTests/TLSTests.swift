@@ -112,6 +112,32 @@ import Glibc
         #expect(message.delivery.body == Array("over TLS".utf8))
     }
 
+    @Test func batchPublishFallsBackToSinglePublishes() throws {
+        let terminator = try Terminator()
+        defer { terminator.stop() }
+        let connection = try Connection(try terminator.options(host: "localhost", caPath: terminator.caPath))
+        defer { connection.close() }
+
+        let channel = try connection.openChannel()
+        let queue = try channel.declareQueue("", durable: false, exclusive: true).name
+        try channel.enableConfirms()
+        #expect(try channel.publish(exchange: "", routingKey: queue, body: [0]) == 1)
+        let messages = (1...20).map { index in
+            OutgoingMessage(
+                exchange: "", routingKey: queue, body: [UInt8](repeating: UInt8(index), count: index * 10_000),
+                properties: MessageProperties(headers: ["index": .int32(Int32(index))], messageID: "m-\(index)"))
+        }
+        #expect(try channel.publish(messages) == Array(2...21))
+        #expect(try channel.waitForConfirms(timeout: .seconds(10)).acked.sorted() == Array(1...21))
+
+        _ = try channel.get(queue: queue, noAck: true)
+        for message in messages {
+            let received = try #require(try channel.get(queue: queue, noAck: true))
+            #expect(received.delivery.body == message.body)
+            #expect(received.delivery.properties == message.properties)
+        }
+    }
+
     @Test func unknownCertificateAuthorityIsTLSError() throws {
         let terminator = try Terminator()
         defer { terminator.stop() }
