@@ -59,6 +59,8 @@ public final class Relay {
         var relayed = 0
         var batch: [Delivery] = []
         batch.reserveCapacity(options.batchSize)
+        var results: [OutgoingMessage] = []
+        results.reserveCapacity(options.batchSize)
 
         while relayed < count {
             guard let first = try connection.nextEvent(timeout: idleTimeout) else { break }
@@ -72,6 +74,8 @@ public final class Relay {
             }
             guard let last = batch.last else { continue }
 
+            // One batch publish, as the worker sends its results, so the ceiling stays fair.
+            results.removeAll(keepingCapacity: true)
             for delivery in batch {
                 var properties = MessageProperties()
                 properties.persistent = true
@@ -79,8 +83,10 @@ public final class Relay {
                 if let sent = delivery.properties.headers[BenchClock.sentHeader] {
                     properties.headers = [BenchClock.sentHeader: sent]
                 }
-                try channel.publish(exchange: "", routingKey: options.resultQueue, body: Self.resultBody, properties: properties)
+                results.append(
+                    OutgoingMessage(exchange: "", routingKey: options.resultQueue, body: Self.resultBody, properties: properties))
             }
+            try channel.publish(results)
             nacked += try channel.waitForConfirms(timeout: .seconds(60)).nacked.count
             try channel.ack(last.deliveryTag, multiple: true)
 

@@ -17,13 +17,19 @@ extension Worker {
         try settle(try send(messages, session: session), session: session, deadline: deadline)
     }
 
-    /// Publishes outbox rows `mandatory` without waiting; returns them by sequence number.
+    /// Publishes outbox rows `mandatory` without waiting, with their frames written together
+    /// (one batch publish); returns them by sequence number.
     func send(_ messages: [OutboxMessage], session: BrokerSession) throws -> [UInt64: OutboxMessage] {
-        var sequenceNumbers: [UInt64: OutboxMessage] = [:]
-        for message in messages {
-            let sequenceNumber = try session.channel.publish(
+        let outgoing = messages.map { message in
+            OutgoingMessage(
                 exchange: message.exchange, routingKey: message.routingKey, body: message.body,
                 properties: message.properties, mandatory: true)
+        }
+        let published = try session.channel.publish(outgoing)
+
+        var sequenceNumbers: [UInt64: OutboxMessage] = [:]
+        sequenceNumbers.reserveCapacity(messages.count)
+        for (sequenceNumber, message) in zip(published, messages) {
             sequenceNumbers[sequenceNumber] = message
         }
         return sequenceNumbers
