@@ -1,4 +1,6 @@
 import AMQPClient
+import Foundation
+import TallyCore
 
 /// The relay ceiling: the least work any client must do per command on this broker.
 ///
@@ -8,6 +10,19 @@ import AMQPClient
 /// Results carry the delivery's message id as their correlation id and keep its
 /// `x-bench-sent-ns` header.
 public final class Relay {
+    /// The form of the result the relay publishes per delivery.
+    public enum ResultShape: String, Sendable, CaseIterable {
+        /// 7 bytes without headers, to the result queue through the default exchange.
+        case minimal
+        /// An `incident.redeemed` body of the message contract with the properties and header
+        /// the worker sets, published `mandatory` through a topic exchange: the broker's share
+        /// of a worker's results, without the worker's database and JSON work.
+        case tally
+    }
+
+    /// The topic exchange of `ResultShape.tally`, bound to the result queue with `#`.
+    public static let shapedExchange = "bench.relay.topic"
+
     public struct Options: Sendable {
         public var queue: String
         public var resultQueue: String
@@ -16,6 +31,7 @@ public final class Relay {
         public var prefetch: UInt16 = 500
         /// Most deliveries whose results are published before waiting for their confirms.
         public var batchSize = 200
+        public var resultShape = ResultShape.minimal
 
         public init(queue: String, resultQueue: String) {
             self.queue = queue
@@ -39,6 +55,10 @@ public final class Relay {
         do {
             channel = try connection.openChannel()
             _ = try channel.declareQueue(options.resultQueue, arguments: ["x-queue-type": .string(options.resultQueueType)])
+            if options.resultShape == .tally {
+                try channel.declareExchange(Self.shapedExchange, type: "topic")
+                try channel.bindQueue(options.resultQueue, exchange: Self.shapedExchange, routingKey: "#")
+            }
             try channel.enableConfirms()
             try channel.setPrefetch(count: options.prefetch)
             _ = try channel.consume(queue: options.queue)
@@ -77,14 +97,7 @@ public final class Relay {
             // One batch publish, as the worker sends its results, so the ceiling stays fair.
             results.removeAll(keepingCapacity: true)
             for delivery in batch {
-                var properties = MessageProperties()
-                properties.persistent = true
-                properties.correlationID = delivery.properties.messageID
-                if let sent = delivery.properties.headers[BenchClock.sentHeader] {
-                    properties.headers = [BenchClock.sentHeader: sent]
-                }
-                results.append(
-                    OutgoingMessage(exchange: "", routingKey: options.resultQueue, body: Self.resultBody, properties: properties))
+                results.append(result(for: delivery))
             }
             try channel.publish(results)
             nacked += try channel.waitForConfirms(timeout: .seconds(60)).nacked.count
@@ -95,6 +108,46 @@ public final class Relay {
         }
         return relayed
     }
+
+    private func result(for delivery: Delivery) -> OutgoingMessage {
+        var properties = MessageProperties()
+        properties.persistent = true
+        properties.correlationID = delivery.properties.messageID
+        if let sent = delivery.properties.headers[BenchClock.sentHeader] {
+            properties.headers = [BenchClock.sentHeader: sent]
+        }
+
+        switch options.resultShape {
+        case .minimal:
+            return OutgoingMessage(exchange: "", routingKey: options.resultQueue, body: Self.resultBody, properties: properties)
+        case .tally:
+            properties.contentType = ResultMessage.contentType
+            properties.messageID = "\(delivery.properties.messageID ?? "-"):\(Self.shapedResult.type)"
+            properties.type = Self.shapedResult.type
+            properties.timestamp = Date()
+            for (key, value) in Self.shapedResult.headers {
+                properties.headers[key] = .string(value)
+            }
+            return OutgoingMessage(
+                exchange: Self.shapedExchange, routingKey: Self.shapedResult.routingKey, body: Self.shapedResult.body,
+                properties: properties, mandatory: true)
+        }
+    }
+
+    /// A typical `incident.redeemed` result, encoded once: the relay does no JSON per delivery.
+    private static let shapedResult: ResultMessage = {
+        let now = Date()
+        let redemption = Redemption(
+            ledgerID: 1_234_567, issueID: 100_042, customerID: "synthetic-0421", contractID: "synthetic-0421-a",
+            contractStatus: .active,
+            supportLevel: SupportLevel(id: "2", name: "Standard", group: "Standard", maximumFirstResponseSeconds: 86_400),
+            quota: IncidentQuota(incidentType: "phone", total: 10, used: 4), isOverage: false, isLowQuota: false,
+            lowWaterMark: 2, actor: "tracker-user-17", at: now)
+        let command = Command.redeem(IncidentRequest(issueID: 100_042, incidentType: "phone", actor: "tracker-user-17", requestedAt: now))
+        return ResultEncoder.results(
+            for: .incidents([.redeemed(redemption)]), command: command,
+            commandMessageID: "bench-0000000000-000000", processedAt: now)[0]
+    }()
 
     public func close() {
         connection.close()

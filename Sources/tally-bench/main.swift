@@ -172,6 +172,8 @@ let preload = CommandSpec(
         return 0
     })
 
+extension Relay.ResultShape: ArgumentValue {}
+
 let relay = CommandSpec(
     name: "relay",
     abstract: "Relay a queue: one small persistent result per delivery, with confirms, acked after the confirm.",
@@ -185,6 +187,10 @@ let relay = CommandSpec(
         .option("prefetch", valueName: "count", help: "Prefetch count.", default: 500, in: 1...65535),
         .option("batch-size", valueName: "count", help: "Results published before waiting for their confirms.", default: 200, in: 1...65535),
         .option("idle-timeout", valueName: "seconds", help: "Stop after this long without a delivery.", default: Duration.seconds(60)),
+        .option(
+            "result-shape", valueName: "shape",
+            help: "minimal: 7 bytes through the default exchange. tally: an incident.redeemed body with the worker's properties, published mandatory through the topic exchange bench.relay.topic.",
+            default: Relay.ResultShape.minimal),
     ],
     run: { parsed in
         var options = Relay.Options(
@@ -193,6 +199,7 @@ let relay = CommandSpec(
         options.resultQueueType = parsed.value("result-queue-type", as: String.self) ?? "quorum"
         options.prefetch = UInt16(parsed.value("prefetch", as: Int.self) ?? 500)
         options.batchSize = parsed.value("batch-size", as: Int.self) ?? 200
+        options.resultShape = parsed.value("result-shape", as: Relay.ResultShape.self) ?? .minimal
         let relay = try Relay(url: try amqpURL(parsed), options: options)
         defer { relay.close() }
         let relayed = try relay.run(
