@@ -3,8 +3,8 @@ import Foundation
 import TallyLoad
 import Testing
 
-/// The benchmark's relay: one result per delivery and every delivery acked after the confirm, in both
-/// result shapes.
+/// The benchmark's relay: one result per delivery, and every delivery acked after the confirm,
+/// in both result shapes.
 @Suite struct RelayTests {
     @Test(arguments: Relay.ResultShape.allCases)
     func relayPublishesOneResultPerCommand(shape: Relay.ResultShape) async throws {
