@@ -307,4 +307,21 @@ import TallyCore
         }
         return keys
     }
+
+    /// The exact bytes of one body: keys sorted at every level, `null` for unknown values, and
+    /// quotes, backslashes and control characters escaped.
+    @Test func rejectedBodyBytes() {
+        let rejection = IncidentRejection(
+            issueID: 1, incidentType: "ph\"one", reason: .unknownIncidentType, detail: "a \"quoted\"\n\ttab \u{1} é ✓",
+            customerID: "c\\1", contractID: nil, quota: IncidentQuota(incidentType: "ph\"one", total: 0, used: 3),
+            issueRejectionReason: .unknownContact)
+        let command = Command.redeem(IncidentRequest(issueID: 1, incidentType: "x", actor: nil, requestedAt: Date(timeIntervalSince1970: 0)))
+
+        let messages = ResultEncoder.results(
+            for: .incidents([.rejected(rejection)]), command: command, commandMessageID: "w", processedAt: Date(timeIntervalSince1970: 1.5))
+
+        #expect(messages.map { String(decoding: $0.body, as: UTF8.self) } == [
+            #"{"command_message_id":"w","command_type":"incident.redeem","contract_id":null,"customer_id":"c\\1","detail":"a \"quoted\"\n\ttab \u0001 é ✓","incident_type":"ph\"one","issue_id":1,"issue_rejection_reason":"unknown_contact","occurred_at":"1970-01-01T00:00:00Z","processed_at":"1970-01-01T00:00:01.5Z","quota":{"incident_type":"ph\"one","remaining":0,"total":0,"used":3},"reason":"unknown_incident_type","redeemed_by":null,"schema_version":1,"type":"incident.rejected"}"#
+        ])
+    }
 }

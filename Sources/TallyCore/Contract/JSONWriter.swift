@@ -80,12 +80,123 @@ enum JSONWriter {
         }
     }
 
-    private static func appendInteger(_ number: Int64, to output: inout [UInt8]) {
+    static func appendInteger(_ number: Int64, to output: inout [UInt8]) {
         if number >= 0, number < 10 {
             output.append(UInt8(ascii: "0") + UInt8(number))
             return
         }
         output.append(contentsOf: String(number).utf8)
+    }
+}
+
+/// Writes one JSON object member by member straight into a byte buffer, without building a
+/// `JSONValue` first: the result encoder's fast path.
+///
+/// The caller gives members in ascending key order, as `JSONWriter` would sort them, so the
+/// bytes are the same as `JSONWriter.bytes` of the equivalent value. Debug builds check the order.
+struct JSONObjectWriter {
+    private(set) var bytes: [UInt8]
+    private var memberCount = 0
+    #if DEBUG
+    private var lastKey: StaticString?
+    #endif
+
+    init(capacity: Int = 768) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// Closes the object and returns its bytes.
+    consuming func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    mutating func string(_ key: StaticString, _ value: String) {
+        appendKey(key)
+        JSONWriter.writeString(value, to: &bytes)
+    }
+
+    /// Writes the string, or `null` when it is nil.
+    mutating func string(_ key: StaticString, _ value: String?) {
+        guard let value else { return null(key) }
+        string(key, value)
+    }
+
+    mutating func integer(_ key: StaticString, _ value: Int64) {
+        appendKey(key)
+        JSONWriter.appendInteger(value, to: &bytes)
+    }
+
+    /// Writes the integer, or `null` when it is nil.
+    mutating func integer(_ key: StaticString, _ value: Int?) {
+        guard let value else { return null(key) }
+        integer(key, Int64(value))
+    }
+
+    mutating func bool(_ key: StaticString, _ value: Bool) {
+        appendKey(key)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    mutating func null(_ key: StaticString) {
+        appendKey(key)
+        bytes.append(contentsOf: "null".utf8)
+    }
+
+    /// Writes an RFC 3339 time in UTC as a string.
+    mutating func time(_ key: StaticString, _ date: Date) {
+        appendKey(key)
+        bytes.append(UInt8(ascii: "\""))
+        RFC3339.append(date, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes a nested object whose members `body` writes, in ascending key order.
+    mutating func object(_ key: StaticString, _ body: (inout JSONObjectWriter) -> Void) {
+        appendKey(key)
+        var nested = JSONObjectWriter(adopting: bytes)
+        bytes = []
+        body(&nested)
+        bytes = nested.finish()
+    }
+
+    /// Writes an array with one nested object per element.
+    mutating func array<Element>(_ key: StaticString, _ elements: [Element], _ body: (inout JSONObjectWriter, Element) -> Void) {
+        appendKey(key)
+        bytes.append(UInt8(ascii: "["))
+        for (position, element) in elements.enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            var nested = JSONObjectWriter(adopting: bytes)
+            bytes = []
+            body(&nested, element)
+            bytes = nested.finish()
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Continues writing into `bytes`, which the nested object extends and hands back, so the
+    /// buffer is never copied.
+    private init(adopting bytes: [UInt8]) {
+        self.bytes = bytes
+        self.bytes.append(UInt8(ascii: "{"))
+    }
+
+    private mutating func appendKey(_ key: StaticString) {
+        #if DEBUG
+        if let lastKey {
+            assert(
+                lastKey.withUTF8Buffer { last in key.withUTF8Buffer { last.lexicographicallyPrecedes($0) } },
+                "JSON keys out of order: \(key) after \(lastKey)")
+        }
+        lastKey = key
+        #endif
+        if memberCount > 0 { bytes.append(UInt8(ascii: ",")) }
+        memberCount += 1
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
     }
 }
 

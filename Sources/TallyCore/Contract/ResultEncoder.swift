@@ -45,17 +45,7 @@ public enum ResultEncoder {
         var commandMessageID: String
         var processedAt: Date
 
-        func common(_ kind: ResultKind, occurredAt: Date) -> [JSONMember] {
-            [
-                JSONMember("schema_version", .integer(ResultEncoder.schemaVersion)),
-                JSONMember("type", .string(kind.rawValue)),
-                JSONMember("command_message_id", .string(commandMessageID)),
-                JSONMember("occurred_at", time(occurredAt)),
-                JSONMember("processed_at", time(processedAt)),
-            ]
-        }
-
-        func message(_ kind: ResultKind, incidentType: IncidentTypeID?, customerID: CustomerID?, body: [JSONMember]) -> ResultMessage {
+        func message(_ kind: ResultKind, incidentType: IncidentTypeID?, customerID: CustomerID?, body: [UInt8]) -> ResultMessage {
             var headers: [String: String] = [:]
             if let customerID { headers[ResultMessage.customerIDHeader] = customerID }
             return ResultMessage(
@@ -64,128 +54,146 @@ public enum ResultEncoder {
                 correlationID: commandMessageID,
                 type: kind.rawValue,
                 headers: headers,
-                body: JSONWriter.bytes(.object(body))
+                body: body
             )
         }
     }
 
     // MARK: - Bodies
+    //
+    // Each body writes its members in ascending key order, which is the order `JSONWriter`
+    // sorts them in, so results keep their bytes. Debug builds check the order. Every body has
+    // `command_message_id`, `occurred_at`, `processed_at`, `schema_version` and `type`.
 
-    private static func issueAccepted(_ acceptance: IssueAcceptance, _ context: Context) -> [JSONMember] {
-        context.common(.issueAccepted, occurredAt: context.command.instant) + [
-            JSONMember("issue_id", .integer(acceptance.issueID)),
-            JSONMember("project_id", .integer(acceptance.projectID)),
-            JSONMember("customer_id", .string(acceptance.customerID)),
-            JSONMember("contact_id", .string(acceptance.contactID)),
-            JSONMember("contract_id", .string(acceptance.contractID)),
-            JSONMember("contract_status", .string(acceptance.contractStatus.rawValue)),
-            JSONMember("support_level", supportLevel(acceptance.supportLevel)),
-            JSONMember("per_incident", .bool(acceptance.isPerIncident)),
-            JSONMember("incident_limit_reached", .bool(acceptance.incidentLimitReached)),
-            JSONMember("quotas", .array(acceptance.quotas.map(quota))),
-        ]
+    private static func issueAccepted(_ acceptance: IssueAcceptance, _ context: Context) -> [UInt8] {
+        var object = JSONObjectWriter()
+        object.string("command_message_id", context.commandMessageID)
+        object.string("contact_id", acceptance.contactID)
+        object.string("contract_id", acceptance.contractID)
+        object.string("contract_status", acceptance.contractStatus.rawValue)
+        object.string("customer_id", acceptance.customerID)
+        object.bool("incident_limit_reached", acceptance.incidentLimitReached)
+        object.integer("issue_id", acceptance.issueID)
+        object.time("occurred_at", context.command.instant)
+        object.bool("per_incident", acceptance.isPerIncident)
+        object.time("processed_at", context.processedAt)
+        object.integer("project_id", acceptance.projectID)
+        object.array("quotas", acceptance.quotas, writeQuota)
+        object.integer("schema_version", schemaVersion)
+        object.object("support_level") { writeSupportLevel(&$0, acceptance.supportLevel) }
+        object.string("type", ResultKind.issueAccepted.rawValue)
+        return object.finish()
     }
 
     /// `project_id` and the requested `contract_id` come from the command, because the
     /// rejection does not carry them.
-    private static func issueRejected(_ rejection: IssueRejection, _ context: Context) -> [JSONMember] {
-        var projectID = JSONValue.null
-        var requestedContractID = JSONValue.null
+    private static func issueRejected(_ rejection: IssueRejection, _ context: Context) -> [UInt8] {
+        var projectID: Int?
+        var requestedContractID: String?
         if case .createIssue(let creation) = context.command {
-            projectID = .integer(creation.projectID)
-            requestedContractID = optionalString(creation.contractID)
+            projectID = Int(creation.projectID)
+            requestedContractID = creation.contractID
         }
-        return context.common(.issueRejected, occurredAt: context.command.instant) + [
-            JSONMember("issue_id", .integer(rejection.issueID)),
-            JSONMember("project_id", projectID),
-            JSONMember("customer_id", .string(rejection.customerID)),
-            JSONMember("contact_id", .string(rejection.contactID)),
-            JSONMember("contract_id", requestedContractID),
-            JSONMember("reason", .string(rejection.reason.rawValue)),
-            JSONMember("detail", .string(rejection.detail)),
-        ]
+
+        var object = JSONObjectWriter()
+        object.string("command_message_id", context.commandMessageID)
+        object.string("contact_id", rejection.contactID)
+        object.string("contract_id", requestedContractID)
+        object.string("customer_id", rejection.customerID)
+        object.string("detail", rejection.detail)
+        object.integer("issue_id", rejection.issueID)
+        object.time("occurred_at", context.command.instant)
+        object.time("processed_at", context.processedAt)
+        object.integer("project_id", projectID)
+        object.string("reason", rejection.reason.rawValue)
+        object.integer("schema_version", schemaVersion)
+        object.string("type", ResultKind.issueRejected.rawValue)
+        return object.finish()
     }
 
     /// Builds the body of `incident.redeemed` and `incident.unredeemed`, with everything billing
     /// needs to invoice or credit one incident.
-    private static func redemptionBody(_ kind: ResultKind, _ redemption: Redemption, _ context: Context) -> [JSONMember] {
-        context.common(kind, occurredAt: redemption.at) + [
-            JSONMember("command_type", .string(CommandKind(of: context.command).rawValue)),
-            JSONMember("ledger_id", .integer(redemption.ledgerID)),
-            JSONMember("issue_id", .integer(redemption.issueID)),
-            JSONMember("customer_id", .string(redemption.customerID)),
-            JSONMember("contract_id", .string(redemption.contractID)),
-            JSONMember("contract_status", .string(redemption.contractStatus.rawValue)),
-            JSONMember("support_level", supportLevel(redemption.supportLevel)),
-            JSONMember("incident_type", .string(redemption.quota.incidentType)),
-            JSONMember("quota", quota(redemption.quota)),
-            JSONMember("overage", .bool(redemption.isOverage)),
-            JSONMember("low_quota", .bool(redemption.isLowQuota)),
-            JSONMember("low_water_mark", optionalInteger(redemption.lowWaterMark)),
-            JSONMember("redeemed_by", optionalString(redemption.actor)),
-        ]
+    private static func redemptionBody(_ kind: ResultKind, _ redemption: Redemption, _ context: Context) -> [UInt8] {
+        var object = JSONObjectWriter()
+        object.string("command_message_id", context.commandMessageID)
+        object.string("command_type", CommandKind(of: context.command).rawValue)
+        object.string("contract_id", redemption.contractID)
+        object.string("contract_status", redemption.contractStatus.rawValue)
+        object.string("customer_id", redemption.customerID)
+        object.string("incident_type", redemption.quota.incidentType)
+        object.integer("issue_id", redemption.issueID)
+        object.integer("ledger_id", redemption.ledgerID)
+        object.bool("low_quota", redemption.isLowQuota)
+        object.integer("low_water_mark", redemption.lowWaterMark)
+        object.time("occurred_at", redemption.at)
+        object.bool("overage", redemption.isOverage)
+        object.time("processed_at", context.processedAt)
+        object.object("quota") { writeQuota(&$0, redemption.quota) }
+        object.string("redeemed_by", redemption.actor)
+        object.integer("schema_version", schemaVersion)
+        object.object("support_level") { writeSupportLevel(&$0, redemption.supportLevel) }
+        object.string("type", kind.rawValue)
+        return object.finish()
     }
 
-    private static func quotaLow(_ redemption: Redemption, _ context: Context) -> [JSONMember] {
-        context.common(.quotaLow, occurredAt: redemption.at) + [
-            JSONMember("ledger_id", .integer(redemption.ledgerID)),
-            JSONMember("issue_id", .integer(redemption.issueID)),
-            JSONMember("customer_id", .string(redemption.customerID)),
-            JSONMember("contract_id", .string(redemption.contractID)),
-            JSONMember("contract_status", .string(redemption.contractStatus.rawValue)),
-            JSONMember("support_level", supportLevel(redemption.supportLevel)),
-            JSONMember("incident_type", .string(redemption.quota.incidentType)),
-            JSONMember("quota", quota(redemption.quota)),
-            JSONMember("overage", .bool(redemption.isOverage)),
-            JSONMember("low_water_mark", optionalInteger(redemption.lowWaterMark)),
-        ]
+    private static func quotaLow(_ redemption: Redemption, _ context: Context) -> [UInt8] {
+        var object = JSONObjectWriter()
+        object.string("command_message_id", context.commandMessageID)
+        object.string("contract_id", redemption.contractID)
+        object.string("contract_status", redemption.contractStatus.rawValue)
+        object.string("customer_id", redemption.customerID)
+        object.string("incident_type", redemption.quota.incidentType)
+        object.integer("issue_id", redemption.issueID)
+        object.integer("ledger_id", redemption.ledgerID)
+        object.integer("low_water_mark", redemption.lowWaterMark)
+        object.time("occurred_at", redemption.at)
+        object.bool("overage", redemption.isOverage)
+        object.time("processed_at", context.processedAt)
+        object.object("quota") { writeQuota(&$0, redemption.quota) }
+        object.integer("schema_version", schemaVersion)
+        object.object("support_level") { writeSupportLevel(&$0, redemption.supportLevel) }
+        object.string("type", ResultKind.quotaLow.rawValue)
+        return object.finish()
     }
 
-    private static func incidentRejected(_ rejection: IncidentRejection, _ context: Context) -> [JSONMember] {
-        context.common(.incidentRejected, occurredAt: context.command.instant) + [
-            JSONMember("command_type", .string(CommandKind(of: context.command).rawValue)),
-            JSONMember("issue_id", .integer(rejection.issueID)),
-            JSONMember("incident_type", .string(rejection.incidentType)),
-            JSONMember("reason", .string(rejection.reason.rawValue)),
-            JSONMember("detail", .string(rejection.detail)),
-            JSONMember("issue_rejection_reason", optionalString(rejection.issueRejectionReason?.rawValue)),
-            JSONMember("customer_id", optionalString(rejection.customerID)),
-            JSONMember("contract_id", optionalString(rejection.contractID)),
-            JSONMember("quota", rejection.quota.map(quota) ?? .null),
-            JSONMember("redeemed_by", optionalString(actor(of: context.command))),
-        ]
+    private static func incidentRejected(_ rejection: IncidentRejection, _ context: Context) -> [UInt8] {
+        var object = JSONObjectWriter()
+        object.string("command_message_id", context.commandMessageID)
+        object.string("command_type", CommandKind(of: context.command).rawValue)
+        object.string("contract_id", rejection.contractID)
+        object.string("customer_id", rejection.customerID)
+        object.string("detail", rejection.detail)
+        object.string("incident_type", rejection.incidentType)
+        object.integer("issue_id", rejection.issueID)
+        object.string("issue_rejection_reason", rejection.issueRejectionReason?.rawValue)
+        object.time("occurred_at", context.command.instant)
+        object.time("processed_at", context.processedAt)
+        if let quota = rejection.quota {
+            object.object("quota") { writeQuota(&$0, quota) }
+        } else {
+            object.null("quota")
+        }
+        object.string("reason", rejection.reason.rawValue)
+        object.string("redeemed_by", actor(of: context.command))
+        object.integer("schema_version", schemaVersion)
+        object.string("type", ResultKind.incidentRejected.rawValue)
+        return object.finish()
     }
 
     // MARK: - Parts
 
-    private static func supportLevel(_ level: SupportLevel) -> JSONValue {
-        .object([
-            JSONMember("id", .string(level.id)),
-            JSONMember("name", .string(level.name)),
-            JSONMember("group", .string(level.group)),
-            JSONMember("maximum_first_response_seconds", .integer(Int64(level.maximumFirstResponseSeconds))),
-        ])
+    private static func writeSupportLevel(_ object: inout JSONObjectWriter, _ level: SupportLevel) {
+        object.string("group", level.group)
+        object.string("id", level.id)
+        object.integer("maximum_first_response_seconds", Int64(level.maximumFirstResponseSeconds))
+        object.string("name", level.name)
     }
 
-    private static func quota(_ quota: IncidentQuota) -> JSONValue {
-        .object([
-            JSONMember("incident_type", .string(quota.incidentType)),
-            JSONMember("total", .integer(Int64(quota.total))),
-            JSONMember("used", .integer(Int64(quota.used))),
-            JSONMember("remaining", .integer(Int64(quota.remaining))),
-        ])
-    }
-
-    private static func time(_ date: Date) -> JSONValue {
-        .string(RFC3339.string(from: date))
-    }
-
-    private static func optionalString(_ text: String?) -> JSONValue {
-        text.map(JSONValue.string) ?? .null
-    }
-
-    private static func optionalInteger(_ number: Int?) -> JSONValue {
-        number.map { .integer(Int64($0)) } ?? .null
+    private static func writeQuota(_ object: inout JSONObjectWriter, _ quota: IncidentQuota) {
+        object.string("incident_type", quota.incidentType)
+        object.integer("remaining", Int64(quota.remaining))
+        object.integer("total", Int64(quota.total))
+        object.integer("used", Int64(quota.used))
     }
 
     private static func actor(of command: Command) -> String? {
