@@ -124,11 +124,17 @@ import Glibc
             defer {
                 _ = try? TestBroker.ctl(["set_vm_memory_high_watermark", "0.4"], port: Self.port)
             }
-            try channel.publish(exchange: "", routingKey: queue, body: [1])
-
-            let reason = try waitForEvent(connection, timeout: .seconds(20)) { event -> String? in
-                if case .blocked(let reason) = event { return reason }
-                return nil
+            // RabbitMQ blocks a connection at its first publish after the alarm reached the
+            // connection, which happens asynchronously: a publish that arrives earlier goes
+            // through. So this publishes until the broker blocks the connection.
+            var reason: String?
+            let deadline = ContinuousClock.now + .seconds(20)
+            while reason == nil, ContinuousClock.now < deadline {
+                try channel.publish(exchange: "", routingKey: queue, body: [1])
+                reason = try waitForEvent(connection, timeout: .milliseconds(500)) { event -> String? in
+                    if case .blocked(let reason) = event { return reason }
+                    return nil
+                }
             }
             #expect(reason != nil)
             #expect(connection.isBlocked)
