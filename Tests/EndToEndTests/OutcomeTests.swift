@@ -126,6 +126,9 @@ struct OutcomeRun: Sendable {
     var outcomes: [String: [String]]
     var overage: [String: Bool]
     var issueRejectionReasons: [String: String]
+    /// Per un-redeem command, the ledger id it names and the ledger id of the redeem of the same
+    /// issue and type that billing received.
+    var creditedCharges: [String: (named: Int64?, charged: Int64?)]
     var ledgerCommands: [String: Int]
     var discrepancies: [LedgerDiscrepancy]
     var outboxCount: Int
@@ -154,8 +157,16 @@ struct OutcomeRun: Sendable {
         for message in tap.distinct where message.routingKey == "incident.rejected" {
             issueRejectionReasons[message.correlationID ?? ""] = message.issueRejectionReason ?? "-"
         }
+        var creditedCharges: [String: (named: Int64?, charged: Int64?)] = [:]
+        let charges = snapshot.ledger.filter { $0.action == .redeem }
+        for message in tap.distinct where message.routingKey == "incident.unredeemed" {
+            let ledgerRow = snapshot.ledger.first { $0.id == message.ledgerID }
+            let charge = charges.last { $0.issueID == ledgerRow?.issueID && $0.incidentType == ledgerRow?.incidentType && $0.id < (ledgerRow?.id ?? 0) }
+            creditedCharges[message.correlationID ?? ""] = (message.redemptionLedgerID, charge?.id)
+        }
         let run = OutcomeRun(
             outcomes: tap.outcomesByCommand, overage: overage, issueRejectionReasons: issueRejectionReasons,
+            creditedCharges: creditedCharges,
             ledgerCommands: Dictionary(grouping: snapshot.ledger, by: \.commandID).mapValues(\.count),
             discrepancies: snapshot.discrepancies, outboxCount: snapshot.outboxCount, workerExits: exits,
             logHint: scenario.logHint)
@@ -178,6 +189,14 @@ struct OutcomeRun: Sendable {
         #expect(run.overage["o-ovr-1"] == false)
         #expect(run.overage["o-ovr-2"] == true)
         #expect(run.overage["o-r"] == false)
+    }
+
+    @Test func outcomeCreditNamesItsCharge() async throws {
+        let run = try await OutcomeRun.shared.value
+        #expect(run.creditedCharges["o-un"]?.named != nil)
+        #expect(run.creditedCharges["o-un"]?.named == run.creditedCharges["o-un"]?.charged)
+        #expect(run.creditedCharges["o-up-2"]?.named != nil)
+        #expect(run.creditedCharges["o-up-2"]?.named == run.creditedCharges["o-up-2"]?.charged)
     }
 
     @Test func outcomeRejectedIssueNamed() async throws {

@@ -127,7 +127,7 @@ import TallyCore
             outcome: .incidents([.unredeemed(Redemption(
                 ledgerID: 90_230, issueID: 4711, customerID: "CUST-0042", contractID: "2026-SUPPORT-A", contractStatus: .active,
                 supportLevel: level, quota: IncidentQuota(incidentType: "phone", total: 10, used: 8),
-                lowWaterMark: 2, at: ContractFixtures.date("2026-03-02T11:05:00Z")
+                lowWaterMark: 2, at: ContractFixtures.date("2026-03-02T11:05:00Z"), redemptionLedgerID: 90_211
             ))])
         ),
         "incident.rejected.json": ResultCase(

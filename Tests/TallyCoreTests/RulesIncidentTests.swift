@@ -228,6 +228,25 @@ import Testing
         #expect(redemption.contractStatus == .expired)
     }
 
+    @Test func unredeemNamesTheRedeemItGivesBack() {
+        var snapshot = Self.snapshot(used: ["phone": 1, "email": 1], redeemed: ["phone", "email"])
+        snapshot.redemptionLedgerIDs = ["phone": 901, "email": 902]
+
+        let outcome = IncidentRules.unredeem(Self.request("phone"), snapshot: snapshot)
+        let update = RedeemedTypesUpdate(issueID: 42, incidentTypes: [], actor: "admin", requestedAt: F.now)
+        let outcomes = IncidentRules.setRedeemedTypes(update, snapshot: snapshot)
+
+        guard case .unredeemed(let redemption) = outcome else {
+            Issue.record("expected an un-redeem")
+            return
+        }
+        #expect(redemption.redemptionLedgerID == 901)
+        #expect(outcomes.compactMap { outcome -> Int64? in
+            guard case .unredeemed(let redemption) = outcome else { return nil }
+            return redemption.redemptionLedgerID
+        } == [902, 901], "email, then phone, in type order")
+    }
+
     @Test func exactSetRedeemsAndUnredeems() {
         let update = RedeemedTypesUpdate(issueID: 42, incidentTypes: ["email", "onsite"], actor: "admin", requestedAt: F.now)
         let outcomes = IncidentRules.setRedeemedTypes(update, snapshot: Self.snapshot(used: ["phone": 1], redeemed: ["phone"]))

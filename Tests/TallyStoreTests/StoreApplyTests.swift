@@ -95,6 +95,21 @@ import Testing
         #expect(try temporary.store.read { try $0.backend.redeemedTypes(issueID: 7) } == ["phone"])
     }
 
+    @Test func unredeemNamesTheRedeemItGivesBack() throws {
+        let temporary = try TemporaryStore()
+        try F.seed(temporary.store.database)
+        _ = try temporary.store.write { try $0.apply(F.createIssue(7, customer: "1", contact: "87"), commandID: "m1") }
+        let first = try #require(try temporary.store.write { try $0.apply(F.redeem(7, "phone"), commandID: "m2") }.redemption)
+        let firstBack = try #require(try temporary.store.write { try $0.apply(F.unredeem(7, "phone"), commandID: "m3") }.redemption)
+        let second = try #require(try temporary.store.write { try $0.apply(F.redeem(7, "phone"), commandID: "m4") }.redemption)
+        let secondBack = try #require(try temporary.store.write { try $0.apply(F.unredeem(7, "phone"), commandID: "m5") }.redemption)
+
+        #expect(first.redemptionLedgerID == nil)
+        #expect(firstBack.redemptionLedgerID == first.ledgerID)
+        #expect(secondBack.redemptionLedgerID == second.ledgerID)
+        #expect(second.ledgerID != first.ledgerID)
+    }
+
     @Test func overageRedeemFlaggedAndRemainingZero() throws {
         let temporary = try TemporaryStore()
         try F.seed(temporary.store.database)

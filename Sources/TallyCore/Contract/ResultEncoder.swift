@@ -112,7 +112,8 @@ public enum ResultEncoder {
     }
 
     /// Builds the body of `incident.redeemed` and `incident.unredeemed`, with everything billing
-    /// needs to invoice or credit one incident.
+    /// needs to invoice or credit one incident. An un-redeem also names the redeem it gives
+    /// back (`redemption_ledger_id`), so billing can credit that very charge.
     private static func redemptionBody(_ kind: ResultKind, _ redemption: Redemption, _ context: Context) -> [UInt8] {
         var object = JSONObjectWriter()
         object.string("command_message_id", context.commandMessageID)
@@ -130,6 +131,9 @@ public enum ResultEncoder {
         object.time("processed_at", context.processedAt)
         object.object("quota") { writeQuota(&$0, redemption.quota) }
         object.string("redeemed_by", redemption.actor)
+        if kind == .incidentUnredeemed {
+            object.integer("redemption_ledger_id", redemption.redemptionLedgerID.map(Int.init))
+        }
         object.integer("schema_version", schemaVersion)
         object.object("support_level") { writeSupportLevel(&$0, redemption.supportLevel) }
         object.string("type", kind.rawValue)

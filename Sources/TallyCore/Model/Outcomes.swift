@@ -158,12 +158,14 @@ public struct Redemption: Sendable, Equatable {
     public var lowWaterMark: Int?
     public var actor: String?
     public var at: Date
+    /// For an un-redeem, the ledger id of the redeem it gives back; nil for a redeem.
+    public var redemptionLedgerID: Int64?
 
     public init(
         ledgerID: Int64, issueID: Int64, customerID: CustomerID, contractID: ContractID,
         contractStatus: ContractStatus, supportLevel: SupportLevel, quota: IncidentQuota,
         isOverage: Bool = false, isLowQuota: Bool = false, lowWaterMark: Int? = nil,
-        actor: String? = nil, at: Date
+        actor: String? = nil, at: Date, redemptionLedgerID: Int64? = nil
     ) {
         self.ledgerID = ledgerID
         self.issueID = issueID
@@ -177,6 +179,7 @@ public struct Redemption: Sendable, Equatable {
         self.lowWaterMark = lowWaterMark
         self.actor = actor
         self.at = at
+        self.redemptionLedgerID = redemptionLedgerID
     }
 }
 

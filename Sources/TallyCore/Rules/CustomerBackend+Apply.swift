@@ -67,12 +67,16 @@ extension CustomerBackend {
 
         let issueContract = try loadContractState(id: issue.contractID)
         var redemptionStates: [IncidentTypeID: ContractState] = [:]
+        var ledgerIDs: [IncidentTypeID: Int64] = [:]
         for redemption in try redemptions(issueID: issueID) {
             redemptionStates[redemption.incidentType] = redemption.contractID == issue.contractID
                 ? issueContract
                 : try loadContractState(id: redemption.contractID)
+            ledgerIDs[redemption.incidentType] = redemption.ledgerID
         }
-        return IncidentSnapshot(issue: issue, incidentTypes: typeIDs, contract: issueContract, redemptions: redemptionStates)
+        return IncidentSnapshot(
+            issue: issue, incidentTypes: typeIDs, contract: issueContract, redemptions: redemptionStates,
+            redemptionLedgerIDs: ledgerIDs)
     }
 
     private func createIssue(_ creation: IssueCreation) throws -> IssueOutcome {

@@ -117,7 +117,8 @@ public enum IncidentRules {
             ledgerID: 0, issueID: issueID, customerID: issue.customerID, contractID: contract.id,
             contractStatus: contract.status(at: instant), supportLevel: state.supportLevel, quota: after,
             isOverage: false, isLowQuota: false,
-            lowWaterMark: contract.lowWaterMarks[incidentType], actor: actor, at: instant))
+            lowWaterMark: contract.lowWaterMarks[incidentType], actor: actor, at: instant,
+            redemptionLedgerID: snapshot.redemptionLedgerIDs[incidentType]))
     }
 
     private struct RejectionContext {

@@ -54,17 +54,22 @@ public struct IncidentSnapshot: Sendable, Equatable {
     /// Per live redemption of the issue, the contract it counts against. This is the issue's
     /// contract unless a later `issue.create` moved the issue to another one.
     public var redemptions: [IncidentTypeID: ContractState]
+    /// Per live redemption of the issue, the ledger id of the redeem that made it. A type
+    /// missing here while present in `redemptions` gives an un-redeem without that id.
+    public var redemptionLedgerIDs: [IncidentTypeID: Int64]
     /// Why the issue's `issue.create` was rejected, when `issue` is nil for that reason.
     public var issueRejection: IssueRejectionReason?
 
     public init(
         issue: IssueRecord?, incidentTypes: Set<IncidentTypeID>, contract: ContractState?,
-        redemptions: [IncidentTypeID: ContractState] = [:], issueRejection: IssueRejectionReason? = nil
+        redemptions: [IncidentTypeID: ContractState] = [:], redemptionLedgerIDs: [IncidentTypeID: Int64] = [:],
+        issueRejection: IssueRejectionReason? = nil
     ) {
         self.issue = issue
         self.incidentTypes = incidentTypes
         self.contract = contract
         self.redemptions = redemptions
+        self.redemptionLedgerIDs = redemptionLedgerIDs
         self.issueRejection = issueRejection
     }
 

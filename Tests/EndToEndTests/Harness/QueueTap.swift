@@ -14,6 +14,8 @@ struct ReceivedMessage: Sendable {
     var incidentType: String?
     var contractID: String?
     var ledgerID: Int64?
+    /// For `incident.unredeemed`: the ledger id of the redeem it gives back.
+    var redemptionLedgerID: Int64?
     var isOverage: Bool?
     var redelivered: Bool
 
@@ -38,6 +40,7 @@ struct ReceivedMessage: Sendable {
         incidentType = object["incident_type"] as? String
         contractID = object["contract_id"] as? String
         ledgerID = (object["ledger_id"] as? NSNumber)?.int64Value
+        redemptionLedgerID = (object["redemption_ledger_id"] as? NSNumber)?.int64Value
         isOverage = (object["overage"] as? NSNumber)?.boolValue
     }
 
