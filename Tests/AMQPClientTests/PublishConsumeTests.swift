@@ -11,22 +11,8 @@ import Testing
         try channel.declareQueue(queue, durable: false, autoDelete: true)
         try channel.enableConfirms()
 
-        let headers: FieldTable = [
-            "bool": .bool(true), "int8": .int8(-8), "uint8": .uint8(200), "int16": .int16(-1600),
-            "uint16": .uint16(65_000), "int32": .int32(-320_000), "uint32": .uint32(4_000_000_000),
-            "int64": .int64(-64_000_000_000), "float": .float(1.5), "double": .double(-2.25),
-            "decimal": .decimal(scale: 2, value: 12_345), "string": .string("grüße"),
-            "bytes": .bytes([0, 1, 254, 255]),
-            "array": .array([.string("a"), .int32(2), .array([.bool(false)])]),
-            "table": .table(["nested": .string("yes"), "deeper": .table(["n": .int64(1)])]),
-            "timestamp": .timestamp(Date(timeIntervalSince1970: 1_700_000_000)), "void": .void,
-        ]
-        let properties = MessageProperties(
-            contentType: "application/json", contentEncoding: "identity", headers: headers,
-            persistent: true, priority: 7, correlationID: "correlation-1", replyTo: "reply.queue",
-            expiration: "600000", messageID: "message-1",
-            timestamp: Date(timeIntervalSince1970: 1_700_000_123), type: "incident.redeem",
-            userID: try TestBroker.url().user, appID: "eventum")
+        let headers = EveryProperty.headers
+        let properties = try EveryProperty.properties()
         let body: [UInt8] = Array("{\"hello\":\"world\"}".utf8) + [0, 255]
 
         let sequenceNumber = try channel.publish(

@@ -205,3 +205,27 @@ func collectDeliveries(_ connection: Connection, count: Int, timeout: Duration =
     }
     return deliveries
 }
+
+/// Headers of every field type and every basic property set, for round-trip tests.
+enum EveryProperty {
+    static let headers: FieldTable = [
+        "bool": .bool(true), "int8": .int8(-8), "uint8": .uint8(200), "int16": .int16(-1600),
+        "uint16": .uint16(65_000), "int32": .int32(-320_000), "uint32": .uint32(4_000_000_000),
+        "int64": .int64(-64_000_000_000), "float": .float(1.5), "double": .double(-2.25),
+        "decimal": .decimal(scale: 2, value: 12_345), "string": .string("grüße"),
+        "bytes": .bytes([0, 1, 254, 255]),
+        "array": .array([.string("a"), .int32(2), .array([.bool(false)])]),
+        "table": .table(["nested": .string("yes"), "deeper": .table(["n": .int64(1)])]),
+        "timestamp": .timestamp(Date(timeIntervalSince1970: 1_700_000_000)), "void": .void,
+    ]
+
+    /// Every property, with `userID` the test broker's user, which the broker checks.
+    static func properties() throws -> MessageProperties {
+        MessageProperties(
+            contentType: "application/json", contentEncoding: "identity", headers: headers,
+            persistent: true, priority: 7, correlationID: "correlation-1", replyTo: "reply.queue",
+            expiration: "600000", messageID: "message-1",
+            timestamp: Date(timeIntervalSince1970: 1_700_000_123), type: "incident.redeem",
+            userID: try TestBroker.url().user, appID: "eventum")
+    }
+}
