@@ -219,7 +219,7 @@ enum EveryProperty {
         "timestamp": .timestamp(Date(timeIntervalSince1970: 1_700_000_000)), "void": .void,
     ]
 
-    /// Every property, with `userID` the test broker's user, which the broker checks.
+    /// Returns every property set, with `userID` the test broker's user, which the broker checks.
     static func properties() throws -> MessageProperties {
         MessageProperties(
             contentType: "application/json", contentEncoding: "identity", headers: headers,
