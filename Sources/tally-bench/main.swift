@@ -177,7 +177,7 @@ extension Relay.ResultShape: ArgumentValue {}
 let relay = CommandSpec(
     name: "relay",
     abstract: "Relay a queue: one small persistent result per delivery, with confirms, acked after the confirm.",
-    discussion: "The ceiling a client can reach on this broker: the worker's delivery discipline with no database and no JSON. Results go to --result-queue through the default exchange, with the delivery's message id as correlation id.",
+    discussion: "The ceiling a client can reach on this broker: the worker's delivery discipline with no database and no JSON. Results go to --result-queue, with the delivery's message id as correlation id: through the default exchange with --result-shape minimal, or through the topic exchange bench.relay.topic, which the relay binds to --result-queue with '#', with --result-shape tally.",
     options: [
         amqpURLOption,
         .option("queue", help: "The queue to consume.", default: "tally.commands", as: String.self),

@@ -85,6 +85,8 @@ import TallyCore
         var command: Command
         var commandMessageID: String
         var outcome: CommandOutcome
+        /// When the worker processed the command; after the command's own time.
+        var processedAt = ContractExampleTests.processedAt
     }
 
     static let phoneRedemption = Redemption(
@@ -128,7 +130,8 @@ import TallyCore
                 ledgerID: 90_230, issueID: 4711, customerID: "CUST-0042", contractID: "2026-SUPPORT-A", contractStatus: .active,
                 supportLevel: level, quota: IncidentQuota(incidentType: "phone", total: 10, used: 8),
                 lowWaterMark: 2, at: ContractFixtures.date("2026-03-02T11:05:00Z"), redemptionLedgerID: 90_211
-            ))])
+            ))]),
+            processedAt: ContractFixtures.date("2026-03-02T11:05:00.512Z")
         ),
         "incident.rejected.json": ResultCase(
             command: expectedCommands["incident.redeem.extra-fields.json"]!,
@@ -145,7 +148,7 @@ import TallyCore
         guard let resultCase = resultCases[file] else { return nil }
         let messages = ResultEncoder.results(
             for: resultCase.outcome, command: resultCase.command,
-            commandMessageID: resultCase.commandMessageID, processedAt: processedAt
+            commandMessageID: resultCase.commandMessageID, processedAt: resultCase.processedAt
         )
         return messages.first { $0.routingKey == routingKey }
     }

@@ -84,6 +84,7 @@ import TallyStore
             let byIssue = await fixture.run(["ledger", "--issue", "11"])
             let byCustomer = await fixture.run(["ledger", "--customer", "1", "--since", "2000-01-01", "--json"])
             let future = await fixture.run(["ledger", "--customer", "1", "--since", "2999-01-01T00:00:00Z", "--json"])
+            let unknownCustomer = await fixture.run(["ledger", "--customer", "999"])
             let show = await fixture.run(["customers", "show", "1"])
             let unknownType = await fixture.run(["quota", "1", "--type", "telepathy"])
 
@@ -97,6 +98,8 @@ import TallyStore
             #expect(byIssue.output.contains("redeem-11\n"))
             #expect((try JSONSerialization.jsonObject(with: Data(byCustomer.output.utf8)) as? [Any])?.count == 2)
             #expect(future.output == "[\n\n]\n")
+            #expect(unknownCustomer.exitCode == 1)
+            #expect(unknownCustomer.error.hasPrefix("Error: customer '999' not found"))
             #expect(show.output.contains("redeem-11"))
             #expect(unknownType.exitCode == 1)
         }

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS results (
     issue_id      INTEGER NOT NULL,
     incident_type TEXT NOT NULL,
     ledger_id     INTEGER NOT NULL,  -- Tally's ledger row; orders the changes of one quota
+    redemption_ledger_id INTEGER,    -- for a credit: the ledger_id of the charge it reverses
     occurred_at   TEXT NOT NULL,
     body          TEXT NOT NULL,     -- the result as received
     received_at   TEXT NOT NULL
@@ -51,8 +52,8 @@ class BillingStore:
         with self.connection:
             cursor = self.connection.execute(
                 "INSERT OR IGNORE INTO results (message_id, result_type, customer_id, contract_id,"
-                " issue_id, incident_type, ledger_id, occurred_at, body, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " issue_id, incident_type, ledger_id, redemption_ledger_id, occurred_at, body,"
+                " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message_id,
                     result_type,
@@ -61,6 +62,7 @@ class BillingStore:
                     body["issue_id"],
                     body["incident_type"],
                     body["ledger_id"],
+                    body.get("redemption_ledger_id"),
                     body["occurred_at"],
                     body_text,
                     time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -78,6 +80,22 @@ class BillingStore:
             " sum(result_type = 'incident.redeemed'), sum(result_type = 'incident.unredeemed')"
             " FROM results GROUP BY customer_id, contract_id, incident_type"
             " ORDER BY customer_id, contract_id, incident_type"
+        ).fetchall()
+
+    def unmatched_credits(self):
+        """Return the credits whose charge is not recorded, as (message id, charge ledger id).
+
+        A credit names its charge by `redemption_ledger_id`. One that matches no recorded charge
+        either arrived first, and the charge will follow, or reverses a charge published before
+        this queue was bound. Billing should hold such a credit for review, so that it never
+        credits a charge it did not bill.
+        """
+        return self.connection.execute(
+            "SELECT credit.message_id, credit.redemption_ledger_id FROM results AS credit"
+            " WHERE credit.result_type = 'incident.unredeemed' AND NOT EXISTS ("
+            "  SELECT 1 FROM results AS charge WHERE charge.result_type = 'incident.redeemed'"
+            "  AND charge.ledger_id = credit.redemption_ledger_id)"
+            " ORDER BY credit.ledger_id"
         ).fetchall()
 
     def close(self):
@@ -168,6 +186,10 @@ def print_invoice(store):
             print(f"  customer {customer}, contract {contract}")
         print(f"    {incident_type:<8} redeemed {redeemed:>3}  given back {given_back:>3}  "
               f"billable {redeemed - given_back:>3}")
+    unmatched = store.unmatched_credits()
+    print(f"Credits without a recorded charge: {len(unmatched)}")
+    for message_id, charge in unmatched:
+        print(f"  {message_id} reverses ledger entry {charge}, which billing has not recorded")
 
 
 def parse_arguments(argv):

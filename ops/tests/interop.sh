@@ -327,6 +327,11 @@ read_results() {
         --expect "$BILLING_RESULTS" --timeout "$RESULT_TIMEOUT" --idle "$RESULT_TIMEOUT" \
         --record "$work_dir/billing.jsonl"
     sed 's/^/     /' "$work_dir/billing-1.log"
+    if grep -qxF "Credits without a recorded charge: 0" "$work_dir/billing-1.log"; then
+        pass "billing finds the charge of every credit"
+    else
+        fail_check "billing finds the charge of every credit" "expected the line: Credits without a recorded charge: 0"
+    fi
 
     run_step "PHP tracker reads $TRACKER_RESULTS results from tracker.results" "$work_dir/tracker-results.log" \
         "$TRACKER_RESULTS results read from tracker.results, 0 duplicate deliveries skipped" \
@@ -458,6 +463,17 @@ compare("billing invoice per customer, contract and incident type",
         {("1", "1", "email"): (2, 0), ("1", "1", "onsite"): (2, 2), ("1", "1", "phone"): (8, 0),
          ("2", "2", "phone"): (1, 0)},
         invoice)
+
+# Each credit names the charge it reverses, and billing has recorded that charge: the
+# redeem of the same issue and incident type with the next smaller ledger id.
+credits = database.execute(
+    "SELECT credit.message_id, credit.redemption_ledger_id,"
+    " (SELECT max(charge.ledger_id) FROM results AS charge WHERE charge.result_type = 'incident.redeemed'"
+    "  AND charge.issue_id = credit.issue_id AND charge.incident_type = credit.incident_type"
+    "  AND charge.ledger_id < credit.ledger_id)"
+    " FROM results AS credit WHERE credit.result_type = 'incident.unredeemed'").fetchall()
+check("each credit names its charge (redemption_ledger_id)",
+      len(credits) == 2 and all(named is not None and named == charge for _, named, charge in credits), credits)
 
 # No result beyond the expected ones is waiting in either queue.
 connection = pika.BlockingConnection(pika.URLParameters(amqp_url))

@@ -103,7 +103,7 @@ enum CustomerCommands {
                     }
                 }
                 guard let report else {
-                    throw TallyctlError("customer '\(customerID)' not found in \(settings.path): check the id, or import the customer data first")
+                    throw TallyctlError.customerNotFound(customerID, path: settings.path)
                 }
 
                 if parsed.flag("json") {

@@ -53,7 +53,7 @@ enum LedgerCommands {
                     }
                 }
                 guard var contracts = found else {
-                    throw TallyctlError("customer '\(customerID)' not found in \(settings.path): check the id, or import the customer data first")
+                    throw TallyctlError.customerNotFound(customerID, path: settings.path)
                 }
                 if let type {
                     for index in contracts.indices {
@@ -105,7 +105,9 @@ enum LedgerCommands {
                 let customer = parsed.value("customer", as: String.self)
                 let since = parsed.value("since", as: InstantArgument.self)?.date
 
-                let entries = try await runBlocking { () throws -> [LedgerEntry] in
+                // nil when the customer is not defined, so a mistyped id is not taken for a
+                // customer without ledger rows.
+                let found = try await runBlocking { () throws -> [LedgerEntry]? in
                     let store = try DatabaseAccess.open(settings)
                     defer { store.close() }
                     return try DatabaseAccess.mapping(path: settings.path) {
@@ -113,9 +115,14 @@ enum LedgerCommands {
                             if let issue {
                                 return try transaction.ledger(issueID: Int64(issue)).filter { since == nil || $0.at >= since! }
                             }
-                            return try transaction.ledger(customerID: customer ?? "", since: since)
+                            let customerID = customer ?? ""
+                            guard try transaction.backend.customer(id: customerID) != nil else { return nil }
+                            return try transaction.ledger(customerID: customerID, since: since)
                         }
                     }
+                }
+                guard let entries = found else {
+                    throw TallyctlError.customerNotFound(customer ?? "", path: settings.path)
                 }
 
                 if parsed.flag("json") {

@@ -31,6 +31,12 @@ public struct TallyctlError: CommandError, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// Returns the error for a customer id that the database does not define: a typo, or
+    /// customer data not imported yet.
+    static func customerNotFound(_ customerID: String, path: String) -> TallyctlError {
+        TallyctlError("customer '\(customerID)' not found in \(path): check the id, or import the customer data first")
+    }
+
     static func broker(_ message: String) -> TallyctlError {
         TallyctlError(message, exitCode: TallyctlExitCode.brokerUnavailable)
     }
