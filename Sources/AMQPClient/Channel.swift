@@ -266,9 +266,9 @@ public final class Channel {
     }
 
     /// Publishes `messages` in order, with their frames written to the socket together, and
-    /// returns their sequence numbers as one `publish` call per message would: in confirm
-    /// mode they continue the channel's count (single and batch publishes share it), and
-    /// outside confirm mode each is 0. An empty batch sends nothing and returns [].
+    /// returns their sequence numbers as one `publish` call per message would. In confirm mode
+    /// they continue the channel's count, which single and batch publishes share. Outside
+    /// confirm mode each is 0. An empty batch sends nothing and returns [].
     ///
     /// Every frame is encoded before any is written, so a message that fails its check throws
     /// `.invalidArgument` with nothing sent: an exchange, routing key or property string over

@@ -5,8 +5,8 @@ import TallyCore
 /// The default customer backend: customers, contracts, issues and redemptions in the store's
 /// SQLite database.
 ///
-/// Every lookup is one indexed query (contracts add one for their totals); with a cache, the
-/// customer data lookups the rules make are answered from it once read. `redeem` and
+/// Every lookup is one indexed query (contracts add one for their totals). With a cache, the
+/// customer data lookups that the rules make read the database only once. `redeem` and
 /// `unredeem` keep `redemptions`, `incident_counts` and `ledger` in step, and throw when the
 /// counter does not come out as the rules computed, which rolls the transaction back.
 public final class SQLiteCustomerBackend: CustomerBackend {

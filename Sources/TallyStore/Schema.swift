@@ -56,9 +56,9 @@ enum Schema {
         ALTER TABLE worker_heartbeats ADD COLUMN recorded_at_ms INTEGER;
         """
 
-    /// A counter that every change to the customer data the rules read raises, through
-    /// triggers, whoever writes it: an import, `tallyctl` or SQL typed by hand. A worker caches
-    /// that data and drops its cache when the counter moves (`CustomerDataCache`).
+    /// A counter that triggers raise on every change to the customer data the rules read, made
+    /// by an import, `tallyctl` or SQL typed by hand. A worker caches that data and drops its
+    /// cache when the counter moves (`CustomerDataCache`).
     static let version5 = """
         CREATE TABLE customer_data_generation (
             id INTEGER PRIMARY KEY CHECK (id = 1),

@@ -13,8 +13,8 @@ public class ReadTransaction {
     }
 
     /// Customer, contract and issue lookups. Each backend checks the store's customer data
-    /// cache against the database first, so it sees customer data changed a moment before,
-    /// in this transaction or by another connection.
+    /// cache against the database first, so its lookups return customer data changed a moment
+    /// before, in this transaction or by another connection.
     public var backend: SQLiteCustomerBackend {
         get throws {
             precondition(isOpen, "a transaction is used after its closure returned")

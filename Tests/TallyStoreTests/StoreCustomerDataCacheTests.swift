@@ -95,7 +95,7 @@ import Testing
         try F.seed(temporary.store.database)
         struct Abort: Error {}
 
-        // The rolled-back write reads its own change into the cache; then another connection
+        // The rolled-back write reads its own change into the cache. Then another connection
         // commits a different change, which brings the counter back to the same value.
         #expect(throws: Abort.self) {
             try temporary.store.write { transaction in
