@@ -14,9 +14,9 @@ public final class Relay {
     public enum ResultShape: String, Sendable, CaseIterable {
         /// 7 bytes without headers, to the result queue through the default exchange.
         case minimal
-        /// An `incident.redeemed` body of the message contract with the properties and header
-        /// the worker sets, published `mandatory` through a topic exchange: the broker's share
-        /// of a worker's results, without the worker's database and JSON work.
+        /// An `incident.redeemed` body with the properties and header the worker sets,
+        /// published `mandatory` through a topic exchange. It costs the broker what a worker's
+        /// results cost it, without the worker's database and JSON work.
         case tally
     }
 

@@ -6,9 +6,10 @@ import TallyCore
 /// SQLite database.
 ///
 /// Every lookup is one indexed query (contracts add one for their totals). With a cache, the
-/// customer data lookups that the rules make read the database only once. `redeem` and
-/// `unredeem` keep `redemptions`, `incident_counts` and `ledger` in step, and throw when the
-/// counter does not come out as the rules computed, which rolls the transaction back.
+/// customer data lookups that the rules make read the database again only after that data
+/// changed. `redeem` and `unredeem` keep `redemptions`, `incident_counts` and `ledger` in step,
+/// and throw when the counter does not come out as the rules computed, which rolls the
+/// transaction back.
 public final class SQLiteCustomerBackend: CustomerBackend {
     let database: Database
     private let cache: CustomerDataCache?

@@ -84,8 +84,8 @@ public class ReadTransaction {
             .map(Self.ledgerEntry)
     }
 
-    /// Returns the newest `limit` ledger rows of one customer, newest first; all of them when
-    /// `limit` is negative, as SQLite reads a negative LIMIT.
+    /// Returns the newest `limit` ledger rows of one customer, newest first. A negative `limit`
+    /// returns all of them, as SQLite reads a negative LIMIT.
     public func recentLedger(customerID: CustomerID, limit: Int) throws -> [LedgerEntry] {
         try database.query(Self.recentCustomerLedgerSQL, customerID, limit < 0 ? Int.max : limit)
             .map(Self.ledgerEntry)
