@@ -104,7 +104,18 @@ public final class Database {
         closeIgnoringErrors()
     }
 
+    /// Settings of the SQLite library itself, made once per process before the first connection.
+    ///
+    /// Memory statistics are turned off: they take a global mutex on every allocation, and
+    /// nothing here reads them. When another part of the process has already initialised
+    /// SQLite, the call fails with `SQLITE_MISUSE` and only the speed-up is lost.
+    private static let librarySettings: Void = {
+        _ = tally_sqlite_disable_memory_statistics()
+    }()
+
     private static func openConnection(path: String, readOnly: Bool) throws(SQLiteError) -> OpaquePointer {
+        librarySettings
+
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
 
