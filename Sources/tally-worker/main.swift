@@ -27,6 +27,10 @@ let amqpOptions = OptionGroup(title: "AMQP OPTIONS", options: [
     .option(
         "prefetch", valueName: "count", help: "Maximum unacknowledged deliveries the broker sends ahead.",
         default: 500, environment: "TALLY_PREFETCH", in: 1...65535),
+    .flag(
+        "no-example-queues",
+        help: "Do not declare the example consumer queues billing.redemptions and tracker.results. Use it where billing and the tracker bind queues of their own; until they do, results wait in the outbox.",
+        environment: "TALLY_NO_EXAMPLE_QUEUES"),
 ])
 
 let processingOptions = OptionGroup(title: "PROCESSING OPTIONS", options: [
@@ -104,6 +108,7 @@ func runWorker(_ parsed: ParsedCommand) throws -> Int32 {
     configuration.inboxRetention = parsed.value("inbox-retention", as: Duration.self) ?? .seconds(30 * 86_400)
     configuration.amqpHeartbeat = parsed.value("heartbeat", as: Duration.self) ?? .seconds(30)
     configuration.caCertificatePath = parsed.value("tls-ca-file", as: String.self)
+    configuration.declaresExampleQueues = !parsed.flag("no-example-queues")
     configuration.crashOnMessageID = ProcessInfo.processInfo.environment["TALLY_FAULT_CRASH_ON_MESSAGE_ID"]
     logger[metadataKey: "worker_id"] = "\(configuration.workerID)"
 

@@ -25,6 +25,18 @@ import TallyCore
         }
     }
 
+    @Test func withoutExampleQueuesDropsOnlyThem() {
+        let full = Topology.standard
+        let trimmed = full.withoutExampleQueues()
+
+        #expect(Set(full.queues.map(\.name)).subtracting(trimmed.queues.map(\.name)) == Topology.exampleQueues)
+        #expect(trimmed.exchanges == full.exchanges)
+        #expect(full.bindings.count - trimmed.bindings.count == 5)
+        #expect(!trimmed.bindings.contains { Topology.exampleQueues.contains($0.destination) })
+        #expect(trimmed.bindings.allSatisfy { full.bindings.contains($0) })
+        #expect(trimmed.withoutExampleQueues() == trimmed)
+    }
+
     @Test func differencesReportDrift() {
         var drifted = Topology.standard
         drifted.queues[0].arguments["x-delivery-limit"] = .string("5")

@@ -631,12 +631,17 @@ SUBCOMMANDS:
 OVERVIEW: Print the exchanges, queues and bindings.
 
 USAGE: tallyctl topology show [--json] [--definitions <path>]
+       [--no-example-queues]
 
 OPTIONS:
   --json                  Print JSON for scripts instead of tables.
   --definitions <path>    A RabbitMQ definitions file such as
                           queues/definitions.json; Tally's built-in topology,
                           which equals that file, when left out.
+  --no-example-queues     Leave out the example consumer queues
+                          billing.redemptions and tracker.results and their
+                          bindings, as a worker started with --no-example-queues
+                          does.
   -h, --help              Show help information.
 """#,
         "tallyctl-topology-apply": #"""
@@ -646,8 +651,9 @@ Declaring is idempotent. An exchange or queue that exists with other arguments
 is not changed: the broker refuses it with 406 PRECONDITION_FAILED, and tallyctl
 names the object and exits 1.
 
-USAGE: tallyctl topology apply [--definitions <path>] [--amqp-url <url>]
-       [--tls-ca-file <path>] [--heartbeat <seconds>] [--config <path>]
+USAGE: tallyctl topology apply [--definitions <path>] [--no-example-queues]
+       [--amqp-url <url>] [--tls-ca-file <path>] [--heartbeat <seconds>]
+       [--config <path>]
 
 BROKER OPTIONS:
   --amqp-url <url>        The broker: amqp://user:password@host:port/vhost, or
@@ -672,6 +678,10 @@ OPTIONS:
   --definitions <path>    A RabbitMQ definitions file such as
                           queues/definitions.json; Tally's built-in topology,
                           which equals that file, when left out.
+  --no-example-queues     Leave out the example consumer queues
+                          billing.redemptions and tracker.results and their
+                          bindings, as a worker started with --no-example-queues
+                          does.
   -h, --help              Show help information.
 """#,
         "tallyctl-metrics": #"""

@@ -25,6 +25,30 @@ import TallyStore
         }
     }
 
+    /// Without the example consumer queues, status lists the queues billing bound instead
+    /// and does not report the example queues missing.
+    @Test func statusWithoutExampleQueues() async throws {
+        try await withFixture("status-noexample", exampleQueues: false) { fixture in
+            let connection = try fixture.connect()
+            defer { connection.close() }
+            let channel = try connection.openChannel()
+            for queue in ["billing.redemptions", "tracker.results"] {
+                #expect(throws: AMQPError.self, "\(queue) was declared") {
+                    try connection.openChannel().declareQueue(queue, durable: true, passive: true)
+                }
+            }
+            try channel.declareQueue("billing.invoices", durable: true)
+            try channel.bindQueue("billing.invoices", exchange: "tally.results", routingKey: "incident.redeemed")
+
+            let result = await fixture.run(["status", "--json"])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            let queues = try #require(json["queues"] as? [[String: Any]])
+            let names = queues.compactMap { $0["name"] as? String }
+            #expect(names == ["tally.commands", "tally.retry.1s", "tally.retry.5s", "tally.retry.30s", "tally.dead", "billing.invoices"])
+            #expect(!result.output.contains("does not exist"), "\(result.output)")
+        }
+    }
+
     @Test func statusFallsBackWithoutManagement() async throws {
         try await withFixture("status-fallback") { fixture in
             try fixture.publish(routingKey: "issue.create", body: Commands.createIssue(1), messageID: "fallback-1")

@@ -118,12 +118,13 @@ extension Topology {
 
     public static let commandQueue = "tally.commands"
     public static let deadLetterQueue = "tally.dead"
-    // NOTE: the worker declares these two example consumer queues on every start, so on a broker
-    // where billing and the tracker bind queues of their own, these keep a copy of every result
-    // until someone deletes them or sets a length policy. They should move out of the standard
-    // topology into what the demo and tests declare.
+    /// The example consumer queue for billing, bound to the redemption results.
     public static let billingExampleQueue = "billing.redemptions"
+    /// The example consumer queue for the tracker, bound to the other results.
     public static let trackerResultQueue = "tracker.results"
+    /// The example consumer queues. Where billing and the tracker bind queues of their own,
+    /// these would keep a copy of every result that no consumer reads: see `withoutExampleQueues()`.
+    public static let exampleQueues: Set<String> = [billingExampleQueue, trackerResultQueue]
 
     /// Deliveries of one command before the quorum queue dead-letters it to `tally.dead`.
     public static let commandDeliveryLimit: Int64 = 5
@@ -191,4 +192,18 @@ extension Topology {
 
         return Topology(exchanges: exchanges, queues: queues, bindings: bindings)
     }()
+}
+
+extension Topology {
+    /// This topology without the example consumer queues and the bindings that lead to them.
+    ///
+    /// Results then reach only the queues that billing and the tracker bind themselves. Until
+    /// they bind one, the broker returns each result as unroutable, and the worker keeps it in
+    /// its outbox and publishes it again until a queue takes it.
+    public func withoutExampleQueues() -> Topology {
+        var topology = self
+        topology.queues.removeAll { Self.exampleQueues.contains($0.name) }
+        topology.bindings.removeAll { $0.destinationType == .queue && Self.exampleQueues.contains($0.destination) }
+        return topology
+    }
 }

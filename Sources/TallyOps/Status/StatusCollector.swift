@@ -68,6 +68,9 @@ struct StatusCollector {
             // interval), so it only adds what AMQP cannot give.
             for (name, role) in names {
                 var queue = try Self.passiveQueueStatus(name: name, role: role, connection: connection)
+                if !queue.exists, Self.isOptional(name, boundResultQueues: resultQueueNames) {
+                    continue
+                }
                 if let managementQueues, queue.exists {
                     let sampled = Self.queueStatus(name: name, role: role, from: managementQueues[name])
                     queue.unacknowledged = sampled.unacknowledged ?? 0
@@ -104,7 +107,7 @@ struct StatusCollector {
 
     /// Lists the queues to show with their roles: the command queue, the retry queues, the
     /// dead-letter queue and the queues bound to `tally.results` (from the broker when the
-    /// management API responds, else from the standard topology).
+    /// management API responds), with the example consumer queues of the standard topology.
     static func queueNames(resultQueues: [String]?) -> [(String, String)] {
         var names: [(String, String)] = [(Topology.commandQueue, "commands")]
         names += Topology.retryQueues.map { ($0.queue, "retry") }
@@ -117,6 +120,18 @@ struct StatusCollector {
             names.append((name, "results"))
         }
         return names
+    }
+
+    /// Returns true for a missing queue that the report leaves out instead of reporting it.
+    ///
+    /// That is an example consumer queue where billing or the tracker has bound a queue of its
+    /// own to `tally.results`, because workers started with `--no-example-queues` do not declare
+    /// the example queues there. Without such a queue, or without the management API to list
+    /// the bindings, a missing example queue may be the only route for results, so it is
+    /// reported.
+    static func isOptional(_ name: String, boundResultQueues: [String]?) -> Bool {
+        guard Topology.exampleQueues.contains(name), let bound = boundResultQueues else { return false }
+        return bound.contains { !Topology.exampleQueues.contains($0) }
     }
 
     static func queueStatus(name: String, role: String, from json: [String: Any]?) -> QueueStatus {

@@ -9,6 +9,10 @@ enum TopologyCommands {
         "definitions", valueName: "path",
         help: "A RabbitMQ definitions file such as queues/definitions.json; Tally's built-in topology, which equals that file, when left out.",
         configurable: false, as: String.self)
+    static let noExampleQueues = OptionSpec.flag(
+        "no-example-queues",
+        help: "Leave out the example consumer queues billing.redemptions and tracker.results and their bindings, as a worker started with --no-example-queues does.",
+        configurable: false)
 
     static func spec(console: Console) -> CommandSpec {
         CommandSpec(
@@ -18,7 +22,7 @@ enum TopologyCommands {
                 CommandSpec(
                     name: "show",
                     abstract: "Print the exchanges, queues and bindings.",
-                    options: [SharedOptions.json, definitions],
+                    options: [SharedOptions.json, definitions, noExampleQueues],
                     run: { parsed in
                         let topology = try load(parsed)
                         if parsed.flag("json") {
@@ -33,7 +37,7 @@ enum TopologyCommands {
                     name: "apply",
                     abstract: "Declare the exchanges, queues and bindings on the broker.",
                     discussion: "Declaring is idempotent. An exchange or queue that exists with other arguments is not changed: the broker refuses it with 406 PRECONDITION_FAILED, and tallyctl names the object and exits 1.",
-                    options: [definitions],
+                    options: [definitions, noExampleQueues],
                     optionGroups: [SharedOptions.amqp, SharedOptions.configuration],
                     validate: { _ = try BrokerSettings($0) },
                     run: { parsed in
@@ -49,6 +53,11 @@ enum TopologyCommands {
     }
 
     static func load(_ parsed: ParsedCommand) throws -> Topology {
+        let topology = try loadDefinitions(parsed)
+        return parsed.flag("no-example-queues") ? topology.withoutExampleQueues() : topology
+    }
+
+    private static func loadDefinitions(_ parsed: ParsedCommand) throws -> Topology {
         guard let path = parsed.value("definitions", as: String.self) else {
             return Topology.standard
         }

@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import TallyCore
 
 /// Everything a worker process needs to run. Built by `tally-worker` from flags, environment
 /// variables and a configuration file; tests build it directly.
@@ -51,11 +52,21 @@ public struct WorkerConfiguration: Sendable {
     /// The command queue's type: the topology's quorum queue unless a benchmark asks for a
     /// classic one. Nil reads `TALLY_COMMAND_QUEUE_TYPE` when the worker connects.
     public var commandQueueType: CommandQueueType? = nil
+    /// Whether the worker declares the example consumer queues `billing.redemptions` and
+    /// `tracker.results`. Turn it off where billing and the tracker consume queues of their
+    /// own. The worker then declares only the exchanges and queues it uses itself.
+    public var declaresExampleQueues = true
 
     public init(amqpURL: AMQPURL, databasePath: String, workerID: String) {
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.workerID = workerID
+    }
+
+    /// Returns the exchanges, queues and bindings the worker declares when it connects.
+    func topology(commandQueueType: CommandQueueType) -> Topology {
+        let topology = Topology.standard.withCommandQueue(commandQueueType)
+        return declaresExampleQueues ? topology : topology.withoutExampleQueues()
     }
 
     /// The default worker id: host name and process id.

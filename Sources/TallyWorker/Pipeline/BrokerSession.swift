@@ -35,7 +35,7 @@ final class BrokerSession {
         do {
             let channel = try connection.openChannel()
             let queueType = try configuration.commandQueueType ?? CommandQueueType.fromEnvironment()
-            try TopologyDeclarer(channel: channel).declare(Topology.standard.withCommandQueue(queueType))
+            try TopologyDeclarer(channel: channel).declare(configuration.topology(commandQueueType: queueType))
             try channel.enableConfirms()
             try channel.setPrefetch(count: 1)
             self.connection = connection

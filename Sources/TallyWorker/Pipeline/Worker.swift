@@ -62,6 +62,7 @@ public final class Worker {
             "amqp_url": "\(configuration.amqpURL)",
             "prefetch": "\(configuration.prefetch)",
             "batch_size": "\(configuration.batchSize)",
+            "example_queues": "\(configuration.declaresExampleQueues ? "declared" : "not declared")",
         ])
         do {
             try TopologyDeclarer.validate(Topology.standard)

@@ -25,9 +25,12 @@ final class Scenario {
         self.databasePath = folder.appendingPathComponent("tally.sqlite").path
     }
 
-    /// Creates the virtual host, declares the topology (and, with `tapResults`, the queue
+    /// Creates the virtual host, declares `topology` (and, with `tapResults`, the queue
     /// `e2e.results` bound to `tally.results` with `#`), and imports `customers`.
-    static func make(_ label: String, node: BrokerNode? = nil, customers: CustomerDataDocument, tapResults: Bool = true) async throws -> Scenario {
+    static func make(
+        _ label: String, node: BrokerNode? = nil, customers: CustomerDataDocument, topology: Topology = .standard,
+        tapResults: Bool = true
+    ) async throws -> Scenario {
         let node = try node ?? BrokerNode.suite
         let url = try await node.makeVirtualHost(label)
         let scenario = Scenario(node: node, url: url, folder: try Paths.temporaryFolder(label))
@@ -37,12 +40,18 @@ final class Scenario {
         _ = try store.write { try $0.importCustomerData(customers) }
 
         let channel = try scenario.channel()
-        try TopologyDeclarer(channel: channel).declare(Topology.standard)
+        try TopologyDeclarer(channel: channel).declare(topology)
         if tapResults {
-            try channel.declareQueue(resultTapQueue, durable: true)
-            try channel.bindQueue(resultTapQueue, exchange: Topology.resultExchange, routingKey: "#")
+            try scenario.bindResultTap()
         }
         return scenario
+    }
+
+    /// Declares the queue `e2e.results` and binds it to `tally.results` with `#`.
+    func bindResultTap() throws {
+        let channel = try channel()
+        try channel.declareQueue(Self.resultTapQueue, durable: true)
+        try channel.bindQueue(Self.resultTapQueue, exchange: Topology.resultExchange, routingKey: "#")
     }
 
     deinit {

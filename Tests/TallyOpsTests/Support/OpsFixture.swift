@@ -42,13 +42,14 @@ final class OpsFixture {
         ]
     }
 
-    /// Creates the virtual host, declares the topology and imports the example customers,
-    /// all through tallyctl.
-    static func make(_ label: String, customers: Bool = true) async throws -> OpsFixture {
+    /// Creates the virtual host, declares the topology (without the example consumer queues
+    /// unless `exampleQueues`) and imports the example customers, all through tallyctl.
+    static func make(_ label: String, customers: Bool = true, exampleQueues: Bool = true) async throws -> OpsFixture {
         let url = try await OpsTestBroker.makeVirtualHost(label)
         let fixture = OpsFixture(url: url, folder: try temporaryFolder(label), managementURL: try OpsTestBroker.managementURL)
 
-        let applied = await tallyctl(["topology", "apply"], environment: fixture.environment)
+        let apply = exampleQueues ? ["topology", "apply"] : ["topology", "apply", "--no-example-queues"]
+        let applied = await tallyctl(apply, environment: fixture.environment)
         guard applied.exitCode == 0 else {
             throw OpsTestBroker.SetupError(description: "topology apply failed: \(applied.error)")
         }
@@ -182,8 +183,10 @@ enum Commands {
 }
 
 /// Runs `body` with a new fixture and tears the fixture down afterwards, also when `body` throws.
-func withFixture(_ label: String, customers: Bool = true, _ body: (OpsFixture) async throws -> Void) async throws {
-    let fixture = try await OpsFixture.make(label, customers: customers)
+func withFixture(
+    _ label: String, customers: Bool = true, exampleQueues: Bool = true, _ body: (OpsFixture) async throws -> Void
+) async throws {
+    let fixture = try await OpsFixture.make(label, customers: customers, exampleQueues: exampleQueues)
     do {
         try await body(fixture)
     } catch {
