@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "TallySupportTests", dependencies: ["TallySupport"]),
         .testTarget(name: "TallyCoreTests", dependencies: ["TallyCore"]),
         .testTarget(name: "TallyStoreTests", dependencies: ["TallyStore"]),
-        .testTarget(name: "TallyWorkerTests", dependencies: ["TallyWorker"]),
+        .testTarget(name: "TallyWorkerTests", dependencies: ["TallyWorker", "TallyStore", "SQLite"]),
         .testTarget(name: "TallyOpsTests", dependencies: ["TallyOps", "TallyStore", "TallySupport"]),
 
         // Suites that need a running broker (TALLY_TEST_AMQP_URL, set by ops/test).

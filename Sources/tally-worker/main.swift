@@ -29,7 +29,7 @@ let amqpOptions = OptionGroup(title: "AMQP OPTIONS", options: [
         default: 500, environment: "TALLY_PREFETCH", in: 1...65535),
     .flag(
         "no-example-queues",
-        help: "Do not declare the example consumer queues billing.redemptions and tracker.results. Use it where billing and the tracker bind queues of their own; until they do, results wait in the outbox.",
+        help: "Do not declare the example consumer queues billing.redemptions and tracker.results. Use it where billing and the tracker bind queues of their own. Until they do, results wait in the outbox.",
         environment: "TALLY_NO_EXAMPLE_QUEUES"),
 ])
 
@@ -116,6 +116,9 @@ func runWorker(_ parsed: ParsedCommand) throws -> Int32 {
     let worker: Worker
     do {
         worker = try Worker(configuration: configuration, logger: logger)
+    } catch let error as StoppedWhileWaitingError {
+        logger.notice("stop requested before start", metadata: ["reason": "\(error.reason)"])
+        return 0
     } catch {
         logger.critical("database unusable; not starting", metadata: ["database": "\(configuration.databasePath)", "error": "\(error)"])
         printError("\(error)")

@@ -293,9 +293,9 @@ struct CommandFailure: Error {
 
 /// A stop was requested while the worker was waiting for the database or the broker. The
 /// deliveries in hand stay unacked; the broker delivers them again to the next worker.
-struct StoppedWhileWaitingError: Error, CustomStringConvertible {
-    let reason: String
-    var description: String { "stopped while waiting: \(reason)" }
+public struct StoppedWhileWaitingError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "stopped while waiting: \(reason)" }
 }
 
 extension MalformedReason {

@@ -34,13 +34,16 @@ public final class Worker {
     var inFlight: InFlightResults?
     let repeatLimiter = RepeatLimiter(limit: 3, interval: .seconds(60))
 
-    /// Opens the database and checks that it is writable; connects nothing yet.
+    /// Opens the database, migrating its schema when needed, and checks that it is writable;
+    /// connects nothing yet.
     ///
     /// The worker never creates the database: on a mistyped path it would start an empty Tally
-    /// that rejects every issue as `unknown_customer`, for good.
+    /// that rejects every issue as `unknown_customer`, for good. While another process holds
+    /// the write lock, as a worker migrating the schema after an upgrade does, it waits.
     ///
     /// - Throws: `DatabaseMissingError` when the file does not exist; the store's error when it
-    ///   is read-only or corrupt.
+    ///   is read-only or corrupt; `StoppedWhileWaitingError` when a stop is requested while the
+    ///   database is locked.
     public init(configuration: WorkerConfiguration, logger: Logger) throws {
         guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
             throw DatabaseMissingError(path: configuration.databasePath)
@@ -48,7 +51,33 @@ public final class Worker {
         self.configuration = configuration
         self.logger = logger
         self.retryPolicy = RetryPolicy()
-        self.store = try Store(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
+        self.store = try Self.openStore(configuration, logger: logger)
+    }
+
+    /// Opens the store, trying again with backoff while the database is locked.
+    ///
+    /// Opening takes the write lock only when the schema needs a migration. A migration of a
+    /// large database can hold the lock for longer than the busy timeout, and a worker that gave
+    /// up would exit with a code that systemd does not restart.
+    private static func openStore(_ configuration: WorkerConfiguration, logger: Logger) throws -> Store {
+        var backoff = Backoff(base: configuration.storageRetryDelay, cap: configuration.storageRetryDelayCap)
+        while true {
+            do {
+                return try Store(path: configuration.databasePath, busyTimeout: configuration.databaseBusyTimeout)
+            } catch let error where StorageFailure(error) == .locked {
+                if ShutdownSignal.requested != nil {
+                    throw StoppedWhileWaitingError(reason: "the database is locked by another process")
+                }
+                let delay = backoff.nextDelay()
+                logger.warning("database locked at start; waiting", metadata: [
+                    "database": "\(configuration.databasePath)",
+                    "error": "\(error)",
+                    "attempt": "\(backoff.attempt)",
+                    "retry_in_ms": "\(delay.milliseconds)",
+                ])
+                Thread.sleep(forTimeInterval: Double(delay.milliseconds) / 1000)
+            }
+        }
     }
 
     /// Runs until a stop is requested; reconnects after broker failures.
