@@ -631,7 +631,14 @@ SUBCOMMANDS:
 OVERVIEW: Print the exchanges, queues and bindings.
 
 USAGE: tallyctl topology show [--json] [--definitions <path>]
-       [--no-example-queues]
+       [--no-example-queues] [--config <path>]
+
+CONFIGURATION OPTIONS:
+  --config <path>         A file of 'key = value' lines, the same file the
+                          worker reads (keys: amqp-url, tls-ca-file, heartbeat,
+                          database, busy-timeout and the worker's own).
+                          Command-line flags override environment variables,
+                          which override the file. (env: TALLY_CONFIG)
 
 OPTIONS:
   --json                  Print JSON for scripts instead of tables.
@@ -641,7 +648,7 @@ OPTIONS:
   --no-example-queues     Leave out the example consumer queues
                           billing.redemptions and tracker.results and their
                           bindings, as a worker started with --no-example-queues
-                          does.
+                          does. (env: TALLY_NO_EXAMPLE_QUEUES)
   -h, --help              Show help information.
 """#,
         "tallyctl-topology-apply": #"""
@@ -681,7 +688,7 @@ OPTIONS:
   --no-example-queues     Leave out the example consumer queues
                           billing.redemptions and tracker.results and their
                           bindings, as a worker started with --no-example-queues
-                          does.
+                          does. (env: TALLY_NO_EXAMPLE_QUEUES)
   -h, --help              Show help information.
 """#,
         "tallyctl-metrics": #"""
@@ -789,6 +796,7 @@ USAGE: tallyctl config [--amqp-url <url>] [--tls-ca-file <path>]
        [--busy-timeout <seconds>] [--prefetch <count>] [--worker-id <id>]
        [--batch-size <count>] [--max-body-size <bytes>]
        [--confirm-timeout <seconds>] [--shutdown-grace-period <seconds>]
+       [--inbox-retention <seconds>] [--no-example-queues]
        [--log-format <format>] [--log-level <level>] [--config <path>]
 
 BROKER OPTIONS:
@@ -828,6 +836,11 @@ WORKER OPTIONS (accepted so that the worker's file serves tallyctl):
   --shutdown-grace-period <seconds>
                           The worker's shutdown grace period. (env:
                           TALLY_SHUTDOWN_GRACE_PERIOD)
+  --inbox-retention <seconds>
+                          How long the worker remembers a message id. (env:
+                          TALLY_INBOX_RETENTION)
+  --no-example-queues     Whether the worker leaves out the example consumer
+                          queues. (env: TALLY_NO_EXAMPLE_QUEUES)
   --log-format <format>   The worker's log format. (values: logfmt, json; env:
                           TALLY_LOG_FORMAT)
   --log-level <level>     The worker's log level. (values: trace, debug, info,

@@ -62,6 +62,28 @@ import Testing
         #expect(missing.exitCode == 1)
     }
 
+    /// The worker's configuration file, with the worker's keys for the example queues and the
+    /// inbox, serves tallyctl too, and its `no-example-queues` line applies to the topology.
+    @Test func topologyReadsWorkerConfiguration() async throws {
+        let folder = try temporaryFolder("topology-config")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("worker.conf")
+        try "no-example-queues = true\ninbox-retention = 720h\n".write(to: file, atomically: true, encoding: .utf8)
+
+        let fromFile = await tallyctl(["topology", "show"], environment: ["TALLY_CONFIG": file.path])
+        let fromEnvironment = await tallyctl(["topology", "show"], environment: ["TALLY_NO_EXAMPLE_QUEUES": "1"])
+        let settings = await tallyctl(["config"], environment: ["TALLY_CONFIG": file.path])
+
+        #expect(fromFile.exitCode == 0, "\(fromFile.error)")
+        #expect(fromFile.output.contains("tally.results"))
+        #expect(!fromFile.output.contains("billing.redemptions"))
+        #expect(!fromFile.output.contains("tracker.results"))
+        #expect(fromEnvironment.output == fromFile.output)
+        #expect(settings.exitCode == 0, "\(settings.error)")
+        #expect(settings.output.contains("no-example-queues"))
+        #expect(settings.output.contains("720h") || settings.output.contains("2592000"), "\(settings.output)")
+    }
+
     @Test func topologyApplyDeclaresAndDetectsConflict() async throws {
         let url = try await OpsTestBroker.makeVirtualHost("topology")
         let environment = ["TALLY_AMQP_URL": OpsTestBroker.urlString(url)]

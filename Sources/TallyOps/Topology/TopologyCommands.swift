@@ -12,7 +12,7 @@ enum TopologyCommands {
     static let noExampleQueues = OptionSpec.flag(
         "no-example-queues",
         help: "Leave out the example consumer queues billing.redemptions and tracker.results and their bindings, as a worker started with --no-example-queues does.",
-        configurable: false)
+        environment: "TALLY_NO_EXAMPLE_QUEUES")
 
     static func spec(console: Console) -> CommandSpec {
         CommandSpec(
@@ -23,6 +23,7 @@ enum TopologyCommands {
                     name: "show",
                     abstract: "Print the exchanges, queues and bindings.",
                     options: [SharedOptions.json, definitions, noExampleQueues],
+                    optionGroups: [SharedOptions.configuration],
                     run: { parsed in
                         let topology = try load(parsed)
                         if parsed.flag("json") {

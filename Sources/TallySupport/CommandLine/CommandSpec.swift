@@ -60,6 +60,12 @@ public struct CommandSpec: Sendable {
     var allOptions: [OptionSpec] {
         options + optionGroups.flatMap(\.options)
     }
+
+    /// The keys a configuration file may hold for this command and its subcommands: the long
+    /// names of their configurable options. Any other key in the file is an error.
+    public var configurationKeys: Set<String> {
+        CommandLineParser.configurableKeys(in: self)
+    }
 }
 
 /// Options declared once and shared by several commands, shown in help under `title`
