@@ -1,6 +1,8 @@
 import AMQPClient
 import Foundation
 import Testing
+import TallyCore
+@testable import TallyOps
 import TallyStore
 
 /// `tallyctl status` against a real broker and a real database file.
@@ -37,6 +39,10 @@ import TallyStore
                     try connection.openChannel().declareQueue(queue, durable: true, passive: true)
                 }
             }
+            let unbound = await fixture.run(["status", "--json"])
+            let unboundJSON = try #require(try JSONSerialization.jsonObject(with: Data(unbound.output.utf8)) as? [String: Any])
+            #expect(unboundJSON["unrouted_result_keys"] as? [String] == ResultKind.allCases.map(\.rawValue))
+
             try channel.declareQueue("billing.invoices", durable: true)
             try channel.bindQueue("billing.invoices", exchange: "tally.results", routingKey: "incident.redeemed")
 
@@ -46,7 +52,20 @@ import TallyStore
             let names = queues.compactMap { $0["name"] as? String }
             #expect(names == ["tally.commands", "tally.retry.1s", "tally.retry.5s", "tally.retry.30s", "tally.dead", "billing.invoices"])
             #expect(!result.output.contains("does not exist"), "\(result.output)")
+            #expect(json["unrouted_result_keys"] as? [String] == ["issue.accepted", "issue.rejected", "incident.unredeemed", "incident.rejected", "quota.low"])
         }
+    }
+
+    @Test func unroutedKeysFollowTopicBindings() {
+        func bindings(_ keys: [String]) -> [[String: Any]] {
+            keys.map { ["destination": "q", "destination_type": "queue", "routing_key": $0] }
+        }
+
+        #expect(StatusCollector.unroutedResultKeys([]) == ResultKind.allCases.map(\.rawValue))
+        #expect(StatusCollector.unroutedResultKeys(bindings(["#"])) == [])
+        #expect(StatusCollector.unroutedResultKeys(bindings(["incident.*", "issue.accepted"])) == ["issue.rejected", "quota.low"])
+        #expect(StatusCollector.unroutedResultKeys([["destination": "audit", "destination_type": "exchange", "routing_key": "*.low"]])
+            == ["issue.accepted", "issue.rejected", "incident.redeemed", "incident.unredeemed", "incident.rejected"])
     }
 
     @Test func statusFallsBackWithoutManagement() async throws {
@@ -116,6 +135,20 @@ import TallyStore
         }
     }
 
+    /// A worker that has just started consuming is alive at once: its first heartbeat does not
+    /// wait for the housekeeping interval.
+    @Test func startedWorkerIsAliveAtOnce() async throws {
+        try await withFixture("status-started") { fixture in
+            let worker = try fixture.startWorker("started-w1")
+            #expect(worker.waitForLog("msg=consuming"))
+
+            let result = await fixture.run(["status", "--check"])
+
+            #expect(result.output.contains("Workers  1 alive of 1"), "\(result.output)")
+            #expect(!result.output.contains("no live worker"), "\(result.output)")
+        }
+    }
+
     @Test func statusCheckCriticalWithoutWorker() async throws {
         try await withFixture("status-noworker") { fixture in
             let store = try fixture.openStore()
@@ -180,8 +213,11 @@ import TallyStore
 
             #expect(database["outbox_count"] as? Int == 1)
             #expect(queues.first { $0["name"] as? String == "tracker.results" }?["exists"] as? Bool == false)
+            #expect(parsed["unrouted_result_keys"] as? [String] == ["issue.accepted", "issue.rejected", "incident.rejected", "quota.low"])
             #expect(table.output.contains("Outbox  1 waiting, oldest"))
             #expect(table.output.contains("tracker.results      results       missing"))
+            #expect(table.output.contains("no queue is bound to tally.results for issue.accepted, issue.rejected, incident.rejected, quota.low"), "\(table.output)")
+            #expect(!table.output.contains("queue tracker.results does not exist"), "\(table.output)")
         }
     }
 

@@ -55,10 +55,10 @@ struct HealthThresholds: Sendable {
 enum HealthCheck {
     /// Judges a report. Critical: broker or database unusable, no live worker, too many ready
     /// commands. Warning: dead letters, an old outbox row, a stale worker, a missing queue,
-    /// many ready commands.
+    /// result routing keys that no queue takes, many ready commands.
     static func evaluate(
         broker: BrokerStatus, queues: [QueueStatus], deadLetters: DeadLetterSummary?,
-        database: DatabaseStatus, thresholds: HealthThresholds
+        database: DatabaseStatus, unroutedResultKeys: [String]? = nil, thresholds: HealthThresholds
     ) -> HealthReport {
         var findings: [HealthReport.Finding] = []
         func add(_ level: HealthReport.Level, _ message: String) {
@@ -73,7 +73,15 @@ enum HealthCheck {
         }
 
         for queue in queues where !queue.exists {
+            // A missing example queue matters only for the results that then reach no queue,
+            // which the next finding names when the bindings are known.
+            if Topology.exampleQueues.contains(queue.name), unroutedResultKeys != nil {
+                continue
+            }
             add(.warning, "queue \(queue.name) does not exist; run 'tallyctl topology apply' or start a worker")
+        }
+        if let unrouted = unroutedResultKeys, !unrouted.isEmpty {
+            add(.warning, "no queue is bound to tally.results for \(unrouted.joined(separator: ", ")): the worker keeps those results in its outbox until billing or the tracker binds a queue for them, or 'tallyctl topology apply' declares the example queues")
         }
         if let commands = queues.first(where: { $0.name == Topology.commandQueue }), let ready = commands.ready {
             if ready >= thresholds.criticalCommandsReady {

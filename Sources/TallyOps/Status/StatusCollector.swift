@@ -29,6 +29,7 @@ struct StatusCollector {
         // The management API first: its failure only narrows the figures.
         var managementQueues: [String: [String: Any]]?
         var resultQueueNames: [String]?
+        var resultBindings: [[String: Any]]?
         var consumerConnectionNames: Set<String>?
         if let base = broker.managementURL {
             let client = ManagementClient(
@@ -36,7 +37,9 @@ struct StatusCollector {
             do {
                 let queues = try client.queues()
                 managementQueues = Dictionary(queues.compactMap { queue in queue.string("name").map { ($0, queue) } }) { first, _ in first }
-                resultQueueNames = try client.bindings(fromExchange: Topology.resultExchange)
+                let bindings = try client.bindings(fromExchange: Topology.resultExchange)
+                resultBindings = bindings
+                resultQueueNames = bindings
                     .filter { $0.string("destination_type") == "queue" }
                     .compactMap { $0.string("destination") }
                 consumerConnectionNames = Set(try client.consumers().compactMap { consumer in
@@ -45,6 +48,7 @@ struct StatusCollector {
             } catch {
                 managementQueues = nil
                 resultQueueNames = nil
+                resultBindings = nil
                 consumerConnectionNames = nil
                 brokerStatus.managementProblem = "\(error)"
             }
@@ -97,12 +101,23 @@ struct StatusCollector {
             databaseStatus.error = (error as? TallyctlError)?.message ?? "\(error)"
         }
 
+        let unrouted = resultBindings.map(Self.unroutedResultKeys)
         let health = HealthCheck.evaluate(
             broker: brokerStatus, queues: queues, deadLetters: deadLetters, database: databaseStatus,
-            thresholds: thresholds)
+            unroutedResultKeys: unrouted, thresholds: thresholds)
         return StatusReport(
-            generatedAt: now, broker: brokerStatus, queues: queues, deadLetters: deadLetters,
-            database: databaseStatus, health: health)
+            generatedAt: now, broker: brokerStatus, queues: queues, unroutedResultKeys: unrouted,
+            deadLetters: deadLetters, database: databaseStatus, health: health)
+    }
+
+    /// Returns the result routing keys that no binding of `tally.results` takes, in the order of
+    /// `ResultKind`. The broker returns such results, and the worker keeps them in its outbox.
+    /// A binding to another exchange counts as taking the keys it matches.
+    static func unroutedResultKeys(_ bindings: [[String: Any]]) -> [String] {
+        let patterns = bindings.compactMap { $0.string("routing_key") }.map(TopicPattern.init)
+        return ResultKind.allCases.map(\.rawValue).filter { key in
+            !patterns.contains { $0.matches(key) }
+        }
     }
 
     /// Lists the queues to show with their roles: the command queue, the retry queues, the

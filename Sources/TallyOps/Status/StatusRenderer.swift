@@ -29,7 +29,7 @@ struct StatusRenderer {
             ])
             for queue in report.queues {
                 if !queue.exists {
-                    table.add([queue.name, queue.role, "missing", "-", "-", "-", "-", "-"])
+                    table.add([queue.name, queue.role.replacingOccurrences(of: "_", with: " "), "missing", "-", "-", "-", "-", "-"])
                     continue
                 }
                 table.add([

@@ -5,6 +5,9 @@ struct StatusReport: Encodable, Sendable {
     var generatedAt: Date
     var broker: BrokerStatus
     var queues: [QueueStatus]
+    /// Result routing keys that no queue bound to `tally.results` takes; nil without the
+    /// management API, which lists the bindings.
+    var unroutedResultKeys: [String]?
     var deadLetters: DeadLetterSummary?
     var database: DatabaseStatus
     var health: HealthReport

@@ -171,6 +171,9 @@ public final class Worker {
         inFlight = nil
         try drainOutbox(session, includingRecentRows: true)
         try session.startConsuming()
+        // The heartbeat row goes first, so that tallyctl status counts this worker from now on.
+        lastHousekeeping = ContinuousClock.now
+        recordHeartbeatIgnoringErrors()
         logger.info("consuming", metadata: ["queue": "\(Topology.commandQueue)", "prefetch": "1"])
 
         while ShutdownSignal.requested == nil {
