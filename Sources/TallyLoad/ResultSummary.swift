@@ -36,7 +36,11 @@ public struct ResultSummary {
 
             let totalRedeemed = rows.reduce(0) { $0 + $1.1 }
             let totalGivenBack = rows.reduce(0) { $0 + $1.2 }
-            lines.append("Incidents billed per customer (\(rows.count) customers; the \(min(limit, rows.count)) largest):")
+            if rows.count <= limit {
+                lines.append("Incidents billed per customer (\(rows.count) \(rows.count == 1 ? "customer" : "customers")):")
+            } else {
+                lines.append("Incidents billed per customer (\(rows.count) customers, the \(limit) largest):")
+            }
             lines.append(Self.table(
                 header: ["customer", "redeemed", "given back", "billed"],
                 rows: rows.prefix(limit).map { [$0.0, String($0.1), String($0.2), String($0.1 - $0.2)] }
