@@ -83,12 +83,12 @@ Without --check: exit 0, or 3 when the broker is unusable, 4 when the database
 is.
 
 USAGE: tallyctl status [--json] [--check] [--watch <seconds>]
-       [--dead-letter-sample <count>] [--stale-after <seconds>]
-       [--warn-dead-letters <count>] [--warn-outbox-age <seconds>]
-       [--warn-commands-ready <count>] [--critical-commands-ready <count>]
-       [--amqp-url <url>] [--tls-ca-file <path>] [--heartbeat <seconds>]
-       [--management-url <url>] [--database <path>] [--busy-timeout <seconds>]
-       [--config <path>]
+       [--dead-letter-sample <count>] [--no-example-queues]
+       [--stale-after <seconds>] [--warn-dead-letters <count>]
+       [--warn-outbox-age <seconds>] [--warn-commands-ready <count>]
+       [--critical-commands-ready <count>] [--amqp-url <url>]
+       [--tls-ca-file <path>] [--heartbeat <seconds>] [--management-url <url>]
+       [--database <path>] [--busy-timeout <seconds>] [--config <path>]
 
 CHECK THRESHOLDS:
   --stale-after <seconds>
@@ -147,6 +147,10 @@ OPTIONS:
   --dead-letter-sample <count>
                           The maximum number of dead letters read to count them
                           by reason; they stay in the queue. (default: 1000)
+  --no-example-queues     The workers run with --no-example-queues: the example
+                          consumer queues are not expected, and the advice for
+                          results that no queue takes is to bind queues of your
+                          own. (env: TALLY_NO_EXAMPLE_QUEUES)
   -h, --help              Show help information.
 """#,
         "tallyctl-dead": #"""
@@ -702,9 +706,9 @@ exits 0 once the figures are written. ops/metrics has a systemd timer that runs
 it every 30 seconds.
 
 USAGE: tallyctl metrics [--output <path>] [--stale-after <seconds>]
-       [--dead-letter-sample <count>] [--amqp-url <url>] [--tls-ca-file <path>]
-       [--heartbeat <seconds>] [--management-url <url>] [--database <path>]
-       [--busy-timeout <seconds>] [--config <path>]
+       [--dead-letter-sample <count>] [--no-example-queues] [--amqp-url <url>]
+       [--tls-ca-file <path>] [--heartbeat <seconds>] [--management-url <url>]
+       [--database <path>] [--busy-timeout <seconds>] [--config <path>]
 
 BROKER OPTIONS:
   --amqp-url <url>        The broker: amqp://user:password@host:port/vhost, or
@@ -748,6 +752,10 @@ OPTIONS:
   --dead-letter-sample <count>
                           The maximum number of dead letters read to count them
                           by reason; they stay in the queue. (default: 1000)
+  --no-example-queues     The workers run with --no-example-queues: the example
+                          consumer queues are not expected, and the advice for
+                          results that no queue takes is to bind queues of your
+                          own. (env: TALLY_NO_EXAMPLE_QUEUES)
   -h, --help              Show help information.
 """#,
         "tallyctl-backup": #"""

@@ -42,6 +42,18 @@ import TallyStore
             let unbound = await fixture.run(["status", "--json"])
             let unboundJSON = try #require(try JSONSerialization.jsonObject(with: Data(unbound.output.utf8)) as? [String: Any])
             #expect(unboundJSON["unrouted_result_keys"] as? [String] == ResultKind.allCases.map(\.rawValue))
+            #expect(unbound.output.contains("'tallyctl topology apply' declares the example queues"), "\(unbound.output)")
+
+            // Told that the workers run without example queues, status neither lists them as
+            // missing nor offers to declare them, with or without the management API.
+            let told = await fixture.run(["status", "--check"], extra: ["TALLY_NO_EXAMPLE_QUEUES": "1"])
+            #expect(!told.output.contains("billing.redemptions"), "\(told.output)")
+            #expect(told.output.contains("see 'Binding your own queue' in docs/INTEGRATION.md"), "\(told.output)")
+            #expect(!told.output.contains("topology apply"), "\(told.output)")
+            let withoutManagement = await fixture.run(
+                ["status", "--check", "--management-url", "http://127.0.0.1:1"], extra: ["TALLY_NO_EXAMPLE_QUEUES": "1"])
+            #expect(!withoutManagement.output.contains("does not exist"), "\(withoutManagement.output)")
+            #expect(withoutManagement.output.contains("the result keys no queue takes"), "\(withoutManagement.output)")
 
             try channel.declareQueue("billing.invoices", durable: true)
             try channel.bindQueue("billing.invoices", exchange: "tally.results", routingKey: "incident.redeemed")
@@ -86,7 +98,7 @@ import TallyStore
             #expect(table.output.contains("Management API not used: the management API did not respond"))
             #expect(table.output.contains("Missing without it: unacknowledged counts, publish, deliver and ack rates"))
             #expect(broker["source"] as? String == "amqp")
-            #expect(broker["missing_figures"] as? [String] == ["unacknowledged", "publish_rate", "deliver_rate", "ack_rate", "consumer_names"])
+            #expect(broker["missing_figures"] as? [String] == ["unacknowledged", "publish_rate", "deliver_rate", "ack_rate", "consumer_names", "result_bindings"])
             #expect(commands["ready"] as? Int == 2)
             #expect(commands["unacknowledged"] == nil)
             #expect(commands["publish_rate"] == nil)

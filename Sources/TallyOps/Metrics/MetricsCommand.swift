@@ -11,7 +11,7 @@ enum MetricsCommand {
             options: [
                 .option("output", short: "o", valueName: "path", help: "The file to write, such as /var/lib/node_exporter/textfile/tally.prom; standard output when left out.",
                         configurable: false, as: String.self),
-                StatusCommand.staleAfter, StatusCommand.deadLetterSample,
+                StatusCommand.staleAfter, StatusCommand.deadLetterSample, StatusCommand.noExampleQueues,
             ],
             optionGroups: [SharedOptions.broker, SharedOptions.storage, SharedOptions.configuration],
             validate: { parsed in

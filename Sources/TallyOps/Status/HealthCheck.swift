@@ -58,7 +58,8 @@ enum HealthCheck {
     /// result routing keys that no queue takes, many ready commands.
     static func evaluate(
         broker: BrokerStatus, queues: [QueueStatus], deadLetters: DeadLetterSummary?,
-        database: DatabaseStatus, unroutedResultKeys: [String]? = nil, thresholds: HealthThresholds
+        database: DatabaseStatus, unroutedResultKeys: [String]? = nil, exampleQueuesDeclared: Bool = true,
+        thresholds: HealthThresholds
     ) -> HealthReport {
         var findings: [HealthReport.Finding] = []
         func add(_ level: HealthReport.Level, _ message: String) {
@@ -81,7 +82,10 @@ enum HealthCheck {
             add(.warning, "queue \(queue.name) does not exist; run 'tallyctl topology apply' or start a worker")
         }
         if let unrouted = unroutedResultKeys, !unrouted.isEmpty {
-            add(.warning, "no queue is bound to tally.results for \(unrouted.joined(separator: ", ")): the worker keeps those results in its outbox until billing or the tracker binds a queue for them, or 'tallyctl topology apply' declares the example queues")
+            let fix = exampleQueuesDeclared
+                ? "until billing or the tracker binds a queue for them, or 'tallyctl topology apply' declares the example queues"
+                : "until billing and the tracker bind queues of their own for them (see 'Binding your own queue' in docs/INTEGRATION.md)"
+            add(.warning, "no queue is bound to tally.results for \(unrouted.joined(separator: ", ")): the worker keeps those results in its outbox \(fix)")
         }
         if let commands = queues.first(where: { $0.name == Topology.commandQueue }), let ready = commands.ready {
             if ready >= thresholds.criticalCommandsReady {

@@ -16,9 +16,14 @@ struct StatusCollector {
     var thresholds: HealthThresholds
     /// The maximum number of dead letters read to count reasons.
     var deadLetterSample = 1_000
+    /// False when the workers run with `--no-example-queues`: the example consumer queues are
+    /// then neither expected nor offered as a fix.
+    var exampleQueuesDeclared = true
 
     /// The figures that only the management API provides.
-    static let managementOnlyFigures = ["unacknowledged", "publish_rate", "deliver_rate", "ack_rate", "consumer_names"]
+    static let managementOnlyFigures = [
+        "unacknowledged", "publish_rate", "deliver_rate", "ack_rate", "consumer_names", "result_bindings",
+    ]
 
     func collect() -> StatusReport {
         let now = Date()
@@ -66,13 +71,13 @@ struct StatusCollector {
         do {
             let connection = try BrokerAccess.connect(broker, command: "status")
             defer { connection.close() }
-            let names = Self.queueNames(resultQueues: resultQueueNames)
+            let names = Self.queueNames(resultQueues: resultQueueNames, exampleQueuesDeclared: exampleQueuesDeclared)
             // Ready and consumer counts come from passive declares, which are exact. The
             // management API's counts are samples up to 5 s old (its default statistics
             // interval), so it only adds what AMQP cannot give.
             for (name, role) in names {
                 var queue = try Self.passiveQueueStatus(name: name, role: role, connection: connection)
-                if !queue.exists, Self.isOptional(name, boundResultQueues: resultQueueNames) {
+                if !queue.exists, Self.isOptional(name, boundResultQueues: resultQueueNames, exampleQueuesDeclared: exampleQueuesDeclared) {
                     continue
                 }
                 if let managementQueues, queue.exists {
@@ -104,7 +109,7 @@ struct StatusCollector {
         let unrouted = resultBindings.map(Self.unroutedResultKeys)
         let health = HealthCheck.evaluate(
             broker: brokerStatus, queues: queues, deadLetters: deadLetters, database: databaseStatus,
-            unroutedResultKeys: unrouted, thresholds: thresholds)
+            unroutedResultKeys: unrouted, exampleQueuesDeclared: exampleQueuesDeclared, thresholds: thresholds)
         return StatusReport(
             generatedAt: now, broker: brokerStatus, queues: queues, unroutedResultKeys: unrouted,
             deadLetters: deadLetters, database: databaseStatus, health: health)
@@ -122,12 +127,14 @@ struct StatusCollector {
 
     /// Lists the queues to show with their roles: the command queue, the retry queues, the
     /// dead-letter queue and the queues bound to `tally.results` (from the broker when the
-    /// management API responds), with the example consumer queues of the standard topology.
-    static func queueNames(resultQueues: [String]?) -> [(String, String)] {
+    /// management API responds), with the example consumer queues of the standard topology
+    /// unless they are not declared.
+    static func queueNames(resultQueues: [String]?, exampleQueuesDeclared: Bool = true) -> [(String, String)] {
         var names: [(String, String)] = [(Topology.commandQueue, "commands")]
         names += Topology.retryQueues.map { ($0.queue, "retry") }
         names.append((Topology.deadLetterQueue, "dead_letters"))
-        let standardResults = Topology.standard.bindings
+        let standardTopology = exampleQueuesDeclared ? Topology.standard : Topology.standard.withoutExampleQueues()
+        let standardResults = standardTopology.bindings
             .filter { $0.source == Topology.resultExchange && $0.destinationType == .queue }
             .map(\.destination)
         var seen = Set<String>()
@@ -139,13 +146,14 @@ struct StatusCollector {
 
     /// Returns true for a missing queue that the report leaves out instead of reporting it.
     ///
-    /// That is an example consumer queue where billing or the tracker has bound a queue of its
-    /// own to `tally.results`, because workers started with `--no-example-queues` do not declare
-    /// the example queues there. Without such a queue, or without the management API to list
-    /// the bindings, a missing example queue may be the only route for results, so it is
-    /// reported.
-    static func isOptional(_ name: String, boundResultQueues: [String]?) -> Bool {
-        guard Topology.exampleQueues.contains(name), let bound = boundResultQueues else { return false }
+    /// That is an example consumer queue when the workers do not declare them, or where billing
+    /// or the tracker has bound a queue of its own to `tally.results`. Otherwise, or without the
+    /// management API to list the bindings, a missing example queue may be the only route for
+    /// results, so it is reported.
+    static func isOptional(_ name: String, boundResultQueues: [String]?, exampleQueuesDeclared: Bool = true) -> Bool {
+        guard Topology.exampleQueues.contains(name) else { return false }
+        guard exampleQueuesDeclared else { return true }
+        guard let bound = boundResultQueues else { return false }
         return bound.contains { !Topology.exampleQueues.contains($0) }
     }
 

@@ -14,6 +14,11 @@ enum StatusCommand {
         help: "The maximum number of dead letters read to count them by reason; they stay in the queue.",
         default: 1_000, configurable: false, in: 0...100_000)
 
+    static let noExampleQueues = OptionSpec.flag(
+        "no-example-queues",
+        help: "The workers run with --no-example-queues: the example consumer queues are not expected, and the advice for results that no queue takes is to bind queues of your own.",
+        environment: "TALLY_NO_EXAMPLE_QUEUES")
+
     static let thresholdOptions = OptionGroup(title: "CHECK THRESHOLDS", options: [
         staleAfter,
         .option("warn-dead-letters", valueName: "count", help: "Warning at this many dead letters or more.",
@@ -45,6 +50,7 @@ enum StatusCommand {
                 .option("watch", valueName: "seconds", help: "Refresh every this many seconds until interrupted.",
                         configurable: false, in: Duration.seconds(1)...Duration.seconds(3600)),
                 deadLetterSample,
+                noExampleQueues,
             ],
             optionGroups: [thresholdOptions, SharedOptions.broker, SharedOptions.storage, SharedOptions.configuration],
             validate: { parsed in
@@ -78,6 +84,7 @@ enum StatusCommand {
             broker: try BrokerSettings(parsed, management: true), database: try DatabaseSettings(parsed),
             thresholds: thresholds)
         collector.deadLetterSample = parsed.value("dead-letter-sample", as: Int.self) ?? 1_000
+        collector.exampleQueuesDeclared = !parsed.flag("no-example-queues")
         return collector
     }
 

@@ -14,7 +14,7 @@ struct StatusRenderer {
         case "amqp":
             text += ", counts from AMQP passive declares only\n"
             text += "  " + console.colored("Management API not used: \(broker.managementProblem ?? "unknown reason").", .yellow) + "\n"
-            text += "  Missing without it: unacknowledged counts, publish, deliver and ack rates, and which workers hold consumers.\n"
+            text += "  Missing without it: unacknowledged counts, publish, deliver and ack rates, which workers hold consumers, and the bindings of tally.results (the queues bound and the result keys no queue takes).\n"
         default:
             text += "\n  " + console.colored("Unavailable: \(broker.error ?? "unknown reason")", .red) + "\n"
         }

@@ -27,7 +27,7 @@ enum SharedOptions {
     static let managementURL = OptionSpec.option(
         "management-url", valueName: "url",
         help: "The RabbitMQ management HTTP API, reached with the user and password of --amqp-url. A node started with ops/broker listens on the AMQP port plus 10000.",
-        default: defaultManagementURL, environment: "TALLY_MANAGEMENT_URL", configurable: false,
+        default: defaultManagementURL, environment: "TALLY_MANAGEMENT_URL",
         expectation: "an http:// or https:// URL such as http://127.0.0.1:15672",
         isValid: { (text: String) in
             guard let url = URL(string: text), let scheme = url.scheme, url.host != nil else { return false }

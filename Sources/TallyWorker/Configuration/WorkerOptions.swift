@@ -62,6 +62,13 @@ public enum WorkerOptions {
         .configurationFile(help: "A file of 'key = value' lines, keys named as the long options (such as 'database = /var/lib/tally/tally.sqlite'). Command-line flags override environment variables, which override the file.", environment: "TALLY_CONFIG"),
     ])
 
+    /// tallyctl's keys that the worker does not use, accepted so that one file serves both.
+    public static let tallyctl = OptionGroup(title: "TALLYCTL OPTIONS (accepted so that tallyctl's file serves the worker)", options: [
+        .option(
+            "management-url", valueName: "url", help: "The RabbitMQ management API that tallyctl status reads; the worker does not use it.",
+            environment: "TALLY_MANAGEMENT_URL", as: String.self),
+    ])
+
     /// Every group, in the order `tally-worker --help` shows them.
-    public static let groups = [amqp, processing, logging]
+    public static let groups = [amqp, processing, logging, tallyctl]
 }
