@@ -38,7 +38,7 @@ SUBCOMMANDS:
   customers               Import, export or show customer data: contacts,
                           contracts, quotas.
   quota                   Show a customer's incidents per contract and type:
-                          total, used and remaining.
+                          total, used, remaining and the low-water mark.
   ledger                  Show the ledger rows of an issue or a customer, oldest
                           first.
   verify                  Check the ledger against the used counts and live
@@ -482,8 +482,8 @@ OPTIONS:
   -h, --help              Show help information.
 """#,
         "tallyctl-quota": #"""
-OVERVIEW: Show a customer's incidents per contract and type: total, used and
-          remaining.
+OVERVIEW: Show a customer's incidents per contract and type: total, used,
+          remaining and the low-water mark.
 
 USAGE: tallyctl quota [--json] [--type <type>] [--database <path>]
        [--busy-timeout <seconds>] [--config <path>] <customer>

@@ -176,6 +176,9 @@ struct ContractQuotasJSON: Encodable, Sendable {
         var total: Int
         var used: Int
         var remaining: Int
+        /// A redeem that leaves this many or fewer publishes `quota.low`; left out when the
+        /// contract sets no mark for the type.
+        var lowWaterMark: Int?
     }
 
     var contractID: String
@@ -199,6 +202,10 @@ struct ContractQuotasJSON: Encodable, Sendable {
         graceDays = contract.contract.graceDays
         isPerIncident = contract.contract.isPerIncident
         allowsOverage = contract.contract.allowsOverage
-        quotas = contract.quotas.map { Quota(incidentType: $0.incidentType, total: $0.total, used: $0.used, remaining: $0.remaining) }
+        quotas = contract.quotas.map { quota in
+            Quota(
+                incidentType: quota.incidentType, total: quota.total, used: quota.used, remaining: quota.remaining,
+                lowWaterMark: contract.contract.lowWaterMarks[quota.incidentType])
+        }
     }
 }

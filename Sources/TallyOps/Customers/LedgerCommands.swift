@@ -30,7 +30,7 @@ enum LedgerCommands {
     static func quotaSpec(console: Console) -> CommandSpec {
         CommandSpec(
             name: "quota",
-            abstract: "Show a customer's incidents per contract and type: total, used and remaining.",
+            abstract: "Show a customer's incidents per contract and type: total, used, remaining and the low-water mark.",
             options: [
                 SharedOptions.json,
                 .option("type", short: "t", valueName: "type", help: "Only this incident type, such as phone.",
@@ -186,7 +186,7 @@ enum LedgerCommands {
         var table = Table([
             .init(title: "CONTRACT"), .init(title: "STATUS"), .init(title: "SUPPORT LEVEL"), .init(title: "ENDS"),
             .init(title: "TYPE"), .init(title: "TOTAL", alignment: .right), .init(title: "USED", alignment: .right),
-            .init(title: "REMAINING", alignment: .right),
+            .init(title: "REMAINING", alignment: .right), .init(title: "LOW AT", alignment: .right),
         ])
         for contract in contracts {
             let status = contract.status.rawValue.replacingOccurrences(of: "_", with: " ")
@@ -194,12 +194,13 @@ enum LedgerCommands {
             let ends = Format.day(contract.contract.endsAt)
             if contract.quotas.isEmpty {
                 let kind = contract.contract.isPerIncident ? "-" : "not per incident"
-                table.add([contract.contract.id, status, level, ends, kind, "-", "-", "-"])
+                table.add([contract.contract.id, status, level, ends, kind, "-", "-", "-", "-"])
             }
             for quota in contract.quotas {
                 table.add([
                     contract.contract.id, status, level, ends, quota.incidentType, String(quota.total),
                     String(quota.used), String(quota.remaining),
+                    contract.contract.lowWaterMarks[quota.incidentType].map(String.init) ?? "-",
                 ])
             }
         }
