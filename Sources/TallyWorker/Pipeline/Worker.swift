@@ -92,6 +92,12 @@ public final class Worker {
             "prefetch": "\(configuration.prefetch)",
             "batch_size": "\(configuration.batchSize)",
             "example_queues": "\(configuration.declaresExampleQueues ? "declared" : "not declared")",
+            "max_body_size": "\(configuration.maximumBodySize)",
+            "heartbeat_s": "\(configuration.amqpHeartbeat.components.seconds)",
+            "busy_timeout_ms": "\(configuration.databaseBusyTimeout.milliseconds)",
+            "confirm_timeout_ms": "\(configuration.confirmTimeout.milliseconds)",
+            "shutdown_grace_period_s": "\(configuration.shutdownGracePeriod.components.seconds)",
+            "inbox_retention_s": "\(configuration.inboxRetention.components.seconds)",
         ])
         do {
             try TopologyDeclarer.validate(Topology.standard)
