@@ -20,6 +20,8 @@ import TallyStore
             #expect(text.contains("tally_management_api_up 1\n"))
             #expect(text.contains("tally_queue_messages_ready{queue=\"tally.commands\",role=\"commands\"} 0\n"))
             #expect(text.contains("tally_outbox_messages 0\n"))
+            #expect(text.contains("tally_result_key_unrouted{routing_key=\"issue.accepted\"} 0\n"), "\(text)")
+            #expect(!down.output.contains("tally_result_key_unrouted"))
             #expect(text.contains("tally_health_level 2\n"))
             #expect(down.exitCode == 0)
             #expect(down.output.contains("tally_broker_up 0\n"))

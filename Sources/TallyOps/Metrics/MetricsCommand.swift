@@ -1,4 +1,5 @@
 import Foundation
+import TallyCore
 import TallySupport
 
 /// `tallyctl metrics`: the status figures for node_exporter's textfile collector.
@@ -55,6 +56,12 @@ enum MetricsCommand {
         metrics.add("tally_queue_publish_rate", .gauge, help: "Messages published per second (management API only).", samples: queueSamples(\.publishRate))
         metrics.add("tally_queue_deliver_rate", .gauge, help: "Messages delivered per second (management API only).", samples: queueSamples(\.deliverRate))
         metrics.add("tally_queue_ack_rate", .gauge, help: "Messages acknowledged per second (management API only).", samples: queueSamples(\.ackRate))
+
+        if let unrouted = report.unroutedResultKeys {
+            metrics.add("tally_result_key_unrouted", .gauge,
+                        help: "1 when no queue bound to tally.results takes results with this routing key (management API only).",
+                        samples: ResultKind.allCases.map { ([("routing_key", $0.rawValue)], unrouted.contains($0.rawValue) ? 1 : 0) })
+        }
 
         if let dead = report.deadLetters {
             metrics.add("tally_dead_letters", .gauge, help: "Messages in the dead-letter queue.", value: Double(dead.total))
