@@ -44,8 +44,8 @@ import TallyStore
             #expect(unboundJSON["unrouted_result_keys"] as? [String] == ResultKind.allCases.map(\.rawValue))
             #expect(unbound.output.contains("'tallyctl topology apply' declares the example queues"), "\(unbound.output)")
 
-            // Told that the workers run without example queues, status neither lists them as
-            // missing nor offers to declare them, with or without the management API.
+            // With --no-example-queues, status neither lists the example queues as missing nor
+            // offers to declare them, with or without the management API.
             let noExampleQueues = await fixture.run(["status", "--check"], extra: ["TALLY_NO_EXAMPLE_QUEUES": "1"])
             #expect(!noExampleQueues.output.contains("billing.redemptions"), "\(noExampleQueues.output)")
             #expect(noExampleQueues.output.contains("see 'Binding your own queue' in docs/INTEGRATION.md"), "\(noExampleQueues.output)")

@@ -34,16 +34,16 @@ public final class Worker {
     var inFlight: InFlightResults?
     let repeatLimiter = RepeatLimiter(limit: 3, interval: .seconds(60))
 
-    /// Opens the database, migrating its schema when needed, and checks that it is writable;
-    /// connects nothing yet.
+    /// Opens the database, migrating its schema when needed, and checks that it is writable.
+    /// It connects nothing yet.
     ///
     /// The worker never creates the database: on a mistyped path it would start an empty Tally
     /// that rejects every issue as `unknown_customer`, for good. While another process holds
     /// the write lock, as a worker migrating the schema after an upgrade does, it waits.
     ///
-    /// - Throws: `DatabaseMissingError` when the file does not exist; the store's error when it
-    ///   is read-only or corrupt; `StoppedWhileWaitingError` when a stop is requested while the
-    ///   database is locked.
+    /// - Throws: `DatabaseMissingError` when the file does not exist, the store's error when it
+    ///   is read-only or corrupt, and `StoppedWhileWaitingError` when a stop is requested while
+    ///   the database is locked.
     public init(configuration: WorkerConfiguration, logger: Logger) throws {
         guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
             throw DatabaseMissingError(path: configuration.databasePath)
